@@ -1,0 +1,110 @@
+"""Read article files: detect the encoding (BOM, UTF-8, GB18030, Big5) and refuse bad input clearly."""
+from __future__ import annotations
+
+import codecs
+from pathlib import Path
+
+MAX_BYTES = 5 * 1024 * 1024
+ARTICLE_SUFFIXES = (".txt", ".md")
+
+
+class LoadError(ValueError):
+    """An article that cannot be used; the message names the file and the fix."""
+
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16 LE: its BOM starts the same way
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _han_share(text: str, encoding: str, common: range) -> float:
+    """Share of Han characters whose code in ``encoding`` has a lead byte in ``common``."""
+    han = [c for c in text if "\u4e00" <= c <= "\u9fff"]
+    if not han:
+        return 0.0
+    hits = 0
+    for c in han:
+        try:
+            if c.encode(encoding)[0] in common:
+                hits += 1
+        except UnicodeEncodeError:
+            pass
+    return hits / len(han)
+
+
+def _looks_binary(text: str) -> bool:
+    """True when the text is mostly control characters (a binary file that happened to decode)."""
+    if "\x00" in text:
+        return True
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\r\t\f\v")
+    return controls > max(2, len(text) // 100)
+
+
+def decode_bytes(data: bytes, name: str = "<text>") -> str:
+    """Decode article bytes, detecting BOMs, UTF-8, GB18030 and Big5 from the content."""
+    if len(data) > MAX_BYTES:
+        raise LoadError(f"{name}: too large ({len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
+    for bom, encoding in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                raise LoadError(f"{name}: starts with a {encoding} byte-order mark but is not valid {encoding}") from None
+            return _checked(text.lstrip("\ufeff"), name)
+    if b"\x00" in data:
+        raise LoadError(f"{name}: looks like a binary file, not text (save it as UTF-8 text)")
+    try:
+        return _checked(data.decode("utf-8"), name)
+    except UnicodeDecodeError:
+        pass
+    candidates: list[tuple[float, str]] = []
+    # GB2312 lead bytes B0-F7 hold the common Simplified characters; Big5 A4-C6 the common Traditional ones.
+    for encoding, probe, common in (("gb18030", "gb2312", range(0xB0, 0xF8)), ("cp950", "cp950", range(0xA4, 0xC7))):
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        candidates.append((_han_share(text, probe, common), text))
+    if not candidates:
+        raise LoadError(f"{name}: cannot decode: not UTF-8, UTF-16, GB18030 or Big5 text")
+    return _checked(max(candidates, key=lambda c: c[0])[1], name)
+
+
+def _checked(text: str, name: str) -> str:
+    """Refuse decoded text that is empty or binary."""
+    if _looks_binary(text):
+        raise LoadError(f"{name}: looks like a binary file, not text (save it as UTF-8 text)")
+    if not text.strip():
+        raise LoadError(f"{name}: the file is empty")
+    return text
+
+
+def read_article(path: str | Path) -> str:
+    """Read one article file, decoding it; raises LoadError with a one-line reason."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise LoadError(f"{path}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
+        data = path.read_bytes()
+    except LoadError:
+        raise
+    except IsADirectoryError:
+        raise LoadError(f"{path}: is a folder, not a text file") from None
+    except OSError as error:
+        raise LoadError(f"{path}: cannot read: {error.strerror or error}") from None
+    return decode_bytes(data, str(path))
+
+
+def article_files(folder: str | Path) -> list[Path]:
+    """The article files (.txt/.md) in a folder and its subfolders, in a stable order."""
+    folder = Path(folder)
+    if folder.is_file():
+        return [folder]
+    if not folder.is_dir():
+        raise LoadError(f"{folder}: no such file or folder")
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)

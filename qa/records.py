@@ -1,0 +1,92 @@
+"""Plain, frozen records passed between the pipeline's steps (safe to share across sessions)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of an article: cleaned text plus its span in the raw text as given."""
+
+    text: str
+    start: int  # offset into the raw text (inclusive)
+    end: int  # offset into the raw text (exclusive)
+    section: int  # index into Article.sections
+    paragraph: int  # index into Article.paragraphs
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A paragraph: the ids (indexes into Article.sentences) of its sentences, in order."""
+
+    section: int
+    sentence_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Section:
+    """A section: its heading ('' for the introduction) and its paragraphs' indexes."""
+
+    heading: str
+    paragraph_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Article:
+    """A structured article: title, sections, paragraphs and sentences, with the raw text kept for citing."""
+
+    name: str
+    title: str
+    raw: str
+    sections: tuple[Section, ...]
+    paragraphs: tuple[Paragraph, ...]
+    sentences: tuple[Sentence, ...]
+    source: str = ""  # provenance line such as 本文來自…, kept as metadata, never answered
+
+    def section_of(self, sentence_id: int) -> Section:
+        """The section a sentence belongs to."""
+        return self.sections[self.sentences[sentence_id].section]
+
+    def paragraph_sentences(self, sentence_id: int) -> tuple[Sentence, ...]:
+        """The sentences of the paragraph a sentence belongs to, in order."""
+        paragraph = self.paragraphs[self.sentences[sentence_id].paragraph]
+        return tuple(self.sentences[i] for i in paragraph.sentence_ids)
+
+
+@dataclass(frozen=True)
+class Query:
+    """A question as the engine understood it."""
+
+    question: str
+    terms: tuple[str, ...]  # content terms used for matching (normalised to Simplified)
+    carried: tuple[str, ...] = ()  # terms carried over from earlier questions in the chat
+    shown_terms: tuple[str, ...] = field(default=())  # the question's own words as written, for highlighting
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer sentence with everything needed to show, cite and check it."""
+
+    text: str
+    doc: str
+    title: str
+    section: str
+    score: float
+    start: int
+    end: int
+    before: str = ""
+    after: str = ""
+    sentence_id: int = 0  # index into the article's sentences
+    paragraph: tuple[str, ...] = ()  # the whole paragraph's sentences, for checking in place
+    paragraph_index: int = 0  # position of this sentence inside ``paragraph``
+    matched: tuple[str, ...] = ()  # query terms this sentence matched (normalised form)
+    relevance: float = 0.0  # 0..1: share of the question's weight this sentence matched
+
+    def to_dict(self) -> dict:
+        """A JSON-ready dict of the answer."""
+        return {
+            "text": self.text, "doc": self.doc, "title": self.title, "section": self.section,
+            "score": round(self.score, 6), "start": self.start, "end": self.end,
+            "before": self.before, "after": self.after, "matched": list(self.matched),
+            "relevance": round(self.relevance, 4),
+        }
