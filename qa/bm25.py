@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -56,26 +56,34 @@ class BM25:
             idf[term] = floor
         return idf
 
-    def scores(self, query: Sequence[str]) -> np.ndarray:
-        """BM25 score of every sentence for the query (repeated query terms count again, as in rank-bm25)."""
+    def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """BM25 score of every sentence for the query (repeated query terms count again, as in rank-bm25).
+
+        ``weights`` scales a term's contribution (e.g. terms carried over from an earlier question count less).
+        """
         scores = np.zeros(self.size)
         for term, count in Counter(query).items():
             entry = self.terms.get(term)
             if entry is not None:
-                scores[entry[0]] += count * entry[1]
+                scores[entry[0]] += count * (weights.get(term, 1.0) if weights else 1.0) * entry[1]
         return scores
 
     def document_frequency(self, term: str) -> int:
         entry = self.terms.get(term)
         return 0 if entry is None else len(entry[0])
 
-    def top_k(self, query: Sequence[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+    def top_k(self, query: Sequence[str], k: int,
+              weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Ids and scores of the k best sentences with a positive score, best first (ties: lower id first)."""
-        scores = self.scores(query)
-        candidates = np.flatnonzero(scores > 0)
-        if len(candidates) > k:
-            part = np.argpartition(-scores[candidates], k - 1)[:k]
-            candidates = candidates[part]
-        order = np.lexsort((candidates, -scores[candidates]))
-        ids = candidates[order]
-        return ids, scores[ids]
+        return select_top_k(self.scores(query, weights), k)
+
+
+def select_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Ids and scores of the k best positive scores, best first (ties: lower id first)."""
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        candidates = candidates[part]
+    order = np.lexsort((candidates, -scores[candidates]))
+    ids = candidates[order]
+    return ids, scores[ids]

@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .bm25 import BM25, BM25Settings
+from .bm25 import BM25, BM25Settings, select_top_k
 from .cleaning import clean_text, garble_finder
 from .loading import LoadError, article_files, read_article
 from .query import understand
@@ -18,6 +18,7 @@ from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
 # A sentence must match at least this share of the question's term weight (idf) to count as an answer.
 MIN_RELEVANCE = 0.34
+CARRIED_WEIGHT = 0.5
 
 
 def build_article(raw: str, name: str, analyzer: Analyzer) -> Article:
@@ -85,7 +86,14 @@ class Index:
         """Answers for an already understood query."""
         if not query.terms or top_k <= 0 or not self.sentence_count:
             return []
-        ids, scores = self.bm25.top_k(query.terms, top_k)
+        # Terms carried over from an earlier question steer the answer but count less than the question's own.
+        weights = {term: CARRIED_WEIGHT for term in query.carried}
+        scores = self.bm25.scores(query.terms, weights)
+        own = [t for t in query.terms if t not in query.carried]
+        if query.carried and own:
+            # The follow-up's own words say what is asked now: an answer must match one of them.
+            scores[self.bm25.scores(own) <= 0] = 0.0
+        ids, scores = select_top_k(scores, top_k)
         unique_terms = list(dict.fromkeys(query.terms))
         total_weight = sum(self._term_weight(t) for t in unique_terms)
         answers = []

@@ -1,0 +1,142 @@
+"""The engine's answers about the seed: questions written here, in both scripts, checked against the
+sentence that answers them; off-topic questions get nothing; follow-ups use the chat's history."""
+from __future__ import annotations
+
+import opencc
+import pytest
+
+import qa
+
+# (question, a phrase of the sentence that answers it — any of several where the article says it twice)
+SEED_QUESTIONS = [
+    ("金融科技對互聯網的頑疾有什麼作用？", ["剜除互聯網頑疾的利器"]),
+    ("互联网模式为什么被很多人诟病？", ["互聯網模式之所以會被如此多的人詬病"]),
+    ("互聯網模式聯通產業前後端的效率怎樣了？", ["效率業已開始下降"]),
+    ("金融出现了哪些新物种？", ["金融新物種的出現"]),
+    ("科技有哪些新形態？", ["科技新形態的出現"]),
+    ("哪些头部玩家在探索金融科技？", ["京東科技、螞蟻金服為代表的頭部玩家"]),
+    ("未來的金融科技戰場上誰能獲得最終勝利？", ["發揮到極致的玩家"]),
+    ("互联网式的生态在什么情况下才能发挥作用？", ["信息不對稱,供給不充足的情況下"]),
+    ("金融科技為什麼能在互聯網的新進化中扮演重要的角色？", ["扮演著如此重要的功能和作用"]),
+    ("产业前后端的关系变成了什么样？", ["不再是一種割裂的、孤立的關"]),
+    ("金融科技對行業效率和用戶痛點有什麼影響？", ["用戶的痛點有望得到進一步的緩解"]),
+    ("现在的金融科技是互联网的衍生品吗？", ["互聯網的衍生品"]),
+    ("互聯網玩家們把發展的重點轉移到了哪裡？", ["發展的重點轉移到技術、模式等方面的創新上"]),
+    ("以平台和中心为主导的模式解决了什么问题？", ["解決產業末端的對接難題"]),
+    ("建構全新的生態為什麼是關鍵？", ["將自身的發展帶入到全新階段的關鍵所在"]),  # a repaired garble
+    ("以往互联网式的生态体系中，不同的行业和场景扮演什么角色？", ["僅僅只是發揮規模的角色"]),
+    ("傳統的以規模和效率為主導的生態體系怎麼了？", ["開始一點一點地瓦解"]),
+    ("金融和科技两种元素发生了什么变化？", ["兩種元素業已發生了深刻且全面的進化", "發生了一場深刻且全面的變革"]),
+    ("虛擬現實技術的發展如何？", ["虛擬現實技術的不斷落地"]),
+    ("金融科技的嬗变折射出了什么？", ["金融科技的這樣一種嬗變"]),
+    ("京東和阿里的金融科技帶來什麼啟示？", ["京東科技、螞蟻金服為代表", "重新審視與看待金融科技的新姿勢"]),
+    ("如果只做平台和中心，金融科技模式会怎样？", ["必然會走入到死胡同"]),
+    ("現在的金融科技和產業是什麼關係？", ["融入到產業之中", "游離于產業之外"]),  # starts with a repaired garble
+    ("互联网的新大门被推开以后会怎样？", ["更加充滿想象力的時代"]),
+    ("金融科技的體系之下前後端如何聯通？", ["在金融科技的體系之下,前后端的聯通", "全新的方式來聯通產業的前后端"]),
+]
+
+OFF_TOPIC = [
+    "台灣最高的山是哪一座？",
+    "今天天气怎么样？",
+    "如何煮義大利麵？",
+    "谁赢得了2018年世界杯足球赛？",
+    "貓為什麼喜歡睡覺？",
+    "量子力学的基本原理是什么？",
+    "How do I install Python packages?",
+]
+
+_T2S = opencc.OpenCC("t2s")
+_S2T = opencc.OpenCC("s2t")
+
+
+def _both_scripts():
+    for question, phrases in SEED_QUESTIONS:
+        yield pytest.param(question, phrases, id=question)
+        other = _T2S.convert(question) if _T2S.convert(question) != question else _S2T.convert(question)
+        yield pytest.param(other, phrases, id=other)
+
+
+@pytest.mark.parametrize("question, phrases", list(_both_scripts()))
+def test_seed_question_finds_its_answer_in_the_top_three(seed_index: qa.Index, question: str, phrases: list[str]) -> None:
+    answers = seed_index.ask(question, top_k=3)
+    assert any(p in a.text for a in answers for p in phrases), [a.text for a in answers]
+
+
+def test_most_seed_questions_are_answered_first(seed_index: qa.Index) -> None:
+    firsts = [any(p in seed_index.ask(q, top_k=1)[0].text for p in phrases) if seed_index.ask(q, top_k=1) else False
+              for q, phrases in SEED_QUESTIONS]
+    assert sum(firsts) / len(firsts) >= 0.7
+
+
+def test_answers_carry_section_neighbours_and_raw_offsets(seed_index: qa.Index, seed_raw: str) -> None:
+    answer = seed_index.ask("互聯網模式聯通產業前後端的效率怎樣了？", top_k=1)[0]
+    assert answer.section == "金融科技,業已成為聯通產業前后端的新方式"
+    assert answer.title == "京東、阿里的金融科技新啟示" and answer.doc == "000_353909e30accdd14.txt"
+    assert answer.before.startswith("互聯網模式之所以會被如此多的人詬病")
+    assert answer.after.startswith("欲要破解這樣一種痛點和難題")
+    assert "效率業(yè)已開(kāi)始下降" in seed_raw[answer.start:answer.end]
+    assert answer.paragraph[answer.paragraph_index] == answer.text
+    assert answer.score > 0 and 0 < answer.relevance <= 1 and answer.matched
+
+
+def test_answers_are_distinct_and_best_first(seed_index: qa.Index) -> None:
+    answers = seed_index.ask("金融科技", top_k=10)
+    assert len({(a.doc, a.start) for a in answers}) == len(answers) == 10
+    assert [a.score for a in answers] == sorted((a.score for a in answers), reverse=True)
+
+
+@pytest.mark.parametrize("question", OFF_TOPIC)
+def test_off_topic_questions_get_no_answer(seed_index: qa.Index, question: str) -> None:
+    assert seed_index.ask(question) == []
+
+
+@pytest.mark.parametrize("question", ["", "   ", "？？！", "的了嗎", "什麼", "x" * 20000])
+def test_degenerate_questions_get_no_answer_and_no_error(seed_index: qa.Index, question: str) -> None:
+    assert seed_index.ask(question) == []
+
+
+def test_follow_up_carries_the_previous_question_over(seed_index: qa.Index) -> None:
+    history = ["互聯網模式為什麼被詬病？"]
+    follow_up = "那它的效率呢？"
+    query = seed_index.understand(follow_up, history)
+    assert "效率" in query.terms and set(query.carried) >= {"诟病"}
+    answers = seed_index.ask(follow_up, top_k=3, history=history)
+    assert any("效率業已開始下降" in a.text for a in answers)
+
+
+def test_follow_up_answers_in_the_light_of_the_previous_question(seed_index: qa.Index) -> None:
+    history = ["金融出现了哪些新物种？"]
+    answers = seed_index.ask("那科技呢？", top_k=3, history=history)
+    assert any("科技新形態的出現" in a.text for a in answers)
+    # every answer matches the follow-up's own word; the carried words only steer
+    assert all("科技" in a.matched for a in answers)
+    assert not any("科技新形態的出現" in a.text for a in seed_index.ask("那科技呢？", top_k=3))  # vaguer alone
+
+
+def test_follow_up_in_the_other_script_and_long_question_carries_nothing(seed_index: qa.Index) -> None:
+    history = ["金融出现了哪些新物种？"]
+    assert seed_index.understand("那科技呢", history).carried
+    own = seed_index.understand("虛擬現實技術和大數據技術的發展如何？", history)
+    assert own.carried == ()
+
+
+def test_history_without_content_is_ignored(seed_index: qa.Index) -> None:
+    assert seed_index.ask("那它呢？", history=["？？", ""]) == []
+
+
+def test_index_text_and_several_articles(analyzer) -> None:
+    one = qa.index_text("城市交通\n\n地鐵每天運送數百萬名乘客。公車路線覆蓋郊區。", name="traffic", analyzer=analyzer)
+    assert one.ask("地铁每天运送多少乘客？")[0].text == "地鐵每天運送數百萬名乘客。"
+    assert one.ask("地铁每天运送多少乘客？")[0].title == "城市交通"
+
+
+def test_load_corpus_reports_bad_files_and_uses_the_rest(tmp_path, seed_raw: str, analyzer) -> None:
+    (tmp_path / "good.txt").write_text(seed_raw, encoding="utf-8")
+    (tmp_path / "big5.txt").write_bytes("颱風\n\n颱風季節通常在夏天和秋天。颱風帶來強風和豪雨。".encode("big5"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    (tmp_path / "binary.md").write_bytes(bytes(range(256)) * 8)
+    index = qa.load_corpus(tmp_path, analyzer=analyzer)
+    assert sorted(a.name for a in index.articles) == ["big5.txt", "good.txt"]
+    assert len(index.problems) == 2 and all(("empty.txt" in p) or ("binary.md" in p) for p in index.problems)
+    assert index.ask("台风通常在什么季节？")[0].doc == "big5.txt"

@@ -1,0 +1,99 @@
+"""Structure of the seed and of made-up articles: title, headings, paragraphs, sentences with raw offsets."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import qa
+from qa.cleaning import clean_text
+from qa.structure import split_sentences, structure_article
+
+SEED_HEADINGS = [
+    "金融科技,業已成為剜除互聯網頑疾的利器",
+    "金融科技,業已成為聯通產業前后端的新方式",
+    "金融科技,業已成為新物種的競技場",
+    "金融科技,業已成為新生態的新基座",
+    "結語",
+]
+
+
+def test_seed_title_and_headings(seed_article: qa.Article) -> None:
+    assert seed_article.title == "京東、阿里的金融科技新啟示"
+    assert [s.heading for s in seed_article.sections] == [""] + SEED_HEADINGS
+    assert all(s.paragraph_ids for s in seed_article.sections)
+
+
+def test_seed_sentences_are_clean(seed_article: qa.Article) -> None:
+    texts = [s.text for s in seed_article.sentences]
+    assert len(texts) > 50
+    for text in texts:
+        assert not re.search(r"[(（][a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+[)）]", text), text  # no pinyin
+        assert "?" not in text and "\ufffd" not in text, text  # no garbles
+        assert not re.search(r"[A-Za-z]", text) or "AI" in text, text  # no stray trail-byte letters
+        for furniture in ("png", "THEEND", "評論", "本文來自"):
+            assert furniture not in text, text
+        assert text not in ("更多", "暫無評論")
+
+
+def test_seed_lead_sentence_appears_once(seed_article: qa.Article) -> None:
+    lead = "當互聯網的紅利漸行漸遠,特別是當越來越多的互聯網玩家們開始放棄以往以平臺和中心為主導的發展模式"
+    holding = [s for s in seed_article.sentences if s.text.startswith(lead)]
+    assert len(holding) == 1
+    # the copy kept is the one in the body paragraph, so it has a following sentence for context
+    assert len(seed_article.paragraph_sentences(seed_article.sentences.index(holding[0]))) > 1
+
+
+def test_seed_offsets_point_into_the_raw_text(seed_article: qa.Article, seed_raw: str) -> None:
+    assert seed_article.raw == seed_raw
+    previous_end = 0
+    for sentence in seed_article.sentences:
+        raw_span = seed_raw[sentence.start:sentence.end]
+        assert sentence.start >= previous_end - 4  # in order (repairs may share a few raw characters)
+        previous_end = sentence.end
+        # cleaning the raw span gives the sentence back (spans inside a repaired garble excepted)
+        if "?" not in raw_span:
+            assert clean_text(raw_span).text.strip() == sentence.text
+        # the sentence's own characters, as the offset map places them, all lie in its span
+        assert raw_span[0] == sentence.text[0] or "?" in raw_span[:3]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("第一句。第二句！第三句？", ["第一句。", "第二句！", "第三句？"]),
+    ("他說：「今天很好。」然後走了。", ["他說：「今天很好。」", "然後走了。"]),
+    ("問題是什麼?答案在這裡!好的.", ["問題是什麼?", "答案在這裡!", "好的."]),
+    ("譬如,供應鏈金融;譬如,數字金融", ["譬如,供應鏈金融;", "譬如,數字金融"]),
+    ("等等……然後呢", ["等等……", "然後呢"]),
+    ("價格是3.5元,漲了1,000點。", ["價格是3.5元,漲了1,000點。"]),
+    ("It rose. Then it fell.", ["It rose.", "Then it fell."]),
+    ("。。。", []),
+])
+def test_split_sentences(text: str, expected: list[str]) -> None:
+    assert [text[s:e] for s, e in split_sentences(text)] == expected
+
+
+def test_text_without_sentence_punctuation_is_cut_into_readable_pieces() -> None:
+    text = "，".join(["金融科技正在改變產業的面貌"] * 60)
+    spans = split_sentences(text)
+    assert len(spans) > 3
+    assert all(e - s <= 200 for s, e in spans)
+    assert "".join(text[s:e] for s, e in spans) == text
+    hard = "金融" * 500  # no breaks at all
+    assert "".join(hard[s:e] for s, e in split_sentences(hard)) == hard
+
+
+def test_made_up_article_structure() -> None:
+    raw = ("# 城市交通的未來\n\n引言段落說明了背景。這是第二句。\n\n## 地鐵\n\n地鐵每天運送數百萬人。它很準時。\n\n"
+           "公車\n公車路線覆蓋郊區。\n\n一行不是標題的短句。\n")
+    article = structure_article(clean_text(raw), "made-up")
+    assert article.title == "城市交通的未來"
+    assert [s.heading for s in article.sections] == ["", "地鐵", "公車"]
+    assert article.sentences[2].text == "地鐵每天運送數百萬人。"
+    assert article.sections[article.sentences[2].section].heading == "地鐵"
+    assert article.sentences[-1].text == "一行不是標題的短句。"
+
+
+def test_article_without_title_uses_its_name() -> None:
+    article = structure_article(clean_text("這是一篇沒有標題的文章，它只有一段正文。第二句在這裡。"), "note.txt")
+    assert article.title == "note.txt"
+    assert len(article.sentences) == 2
