@@ -14,6 +14,7 @@ from .loading import LoadError, article_files, read_article
 from .query import understand
 from .records import Answer, Article, Query
 from .structure import structure_article
+from .table import sentence_refs
 from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
 # A sentence must match at least this share of the question's term weight (idf) to count as an answer.
@@ -47,8 +48,8 @@ class Index:
 
     def __post_init__(self) -> None:
         # Global sentence id → (article index, sentence index within the article).
-        self.refs = np.array([(a, s) for a, article in enumerate(self.articles)
-                              for s in range(len(article.sentences))], dtype=np.int64).reshape(-1, 2)
+        # ``articles`` is a tuple of Article, or a qa.table.ArticleTable (columns, for large corpora).
+        self.refs = sentence_refs(self.articles)
         if not self.scorers:
             self.scorers = {name: BM25(documents, self.settings)
                             for name, documents in sentence_terms(self.articles, self.analyzer).items()}

@@ -1,0 +1,235 @@
+"""Many articles held as flat arrays and UTF-8 blobs; an ``Article`` object is made only when one is asked for.
+
+A million sentences as ``Sentence`` objects cost ~390 bytes each plus their article's raw text as a ``str``;
+here a sentence costs its UTF-8 bytes plus ~40 bytes of offsets, the arrays can be memory-mapped from disk,
+and ``table[i]`` rebuilds article ``i`` (a few dozen µs) with a small cache for the articles being answered from.
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from typing import Iterable, Iterator, Mapping, Sequence, overload
+
+import numpy as np
+
+from .records import Article, Paragraph, Section, Sentence
+
+# Array name → dtype; every array of a table, in the order they are saved.
+ARRAYS = {
+    "raw_bytes": np.uint8, "raw_ptr": np.int64,  # article i's raw text: raw_bytes[raw_ptr[i]:raw_ptr[i+1]]
+    "article_sections": np.int64, "article_paragraphs": np.int64, "article_sentences": np.int64,
+    "section_ptr": np.int64, "section_paragraph_ids": np.int32,  # per section, its local paragraph ids
+    "paragraph_section": np.int32, "paragraph_ptr": np.int64, "paragraph_sentence_ids": np.int32,
+    "text_bytes": np.uint8, "text_ptr": np.int64,  # sentence j's cleaned text
+    "sentence_start": np.int64, "sentence_end": np.int64,
+    "sentence_section": np.int32, "sentence_paragraph": np.int32,
+}
+# String lists: per article (names, titles, sources, digests) and per section (headings).
+STRINGS = ("names", "titles", "sources", "digests", "headings")
+_CACHE_SIZE = 256
+
+
+def _ptr(sizes: Sequence[int] | np.ndarray) -> np.ndarray:
+    """Offsets from sizes: [0, s0, s0+s1, …]."""
+    ptr = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(np.asarray(sizes, dtype=np.int64), out=ptr[1:])
+    return ptr
+
+
+def _blob(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of the texts, one after another, and their byte offsets."""
+    encoded = [t.encode("utf-8") for t in texts]
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), _ptr([len(e) for e in encoded])
+
+
+def _rows(ptr: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Row numbers of the ranges ``ptr[i]:ptr[i+1]`` for the given ids, concatenated, and the new offsets."""
+    starts, ends = ptr[ids], ptr[ids + 1]
+    sizes = ends - starts
+    new_ptr = _ptr(sizes)
+    return np.repeat(starts - new_ptr[:-1], sizes) + np.arange(new_ptr[-1], dtype=np.int64), new_ptr
+
+
+class ArticleTable(Sequence[Article]):
+    """A read-only sequence of articles stored column-wise (see the module docstring)."""
+
+    def __init__(self, arrays: Mapping[str, np.ndarray], strings: Mapping[str, Sequence[str]]) -> None:
+        missing = [name for name in (*ARRAYS, *STRINGS) if name not in arrays and name not in strings]
+        if missing:
+            raise ValueError(f"article table lacks {', '.join(missing)}")
+        self.arrays = {name: arrays[name] for name in ARRAYS}
+        self.strings = {name: list(strings[name]) for name in STRINGS}
+        self._cache: OrderedDict[int, Article] = OrderedDict()
+        self._lock = threading.Lock()  # Streamlit answers sessions from several threads
+
+    # --- building -------------------------------------------------------------------------------------------
+    @classmethod
+    def from_articles(cls, articles: Sequence[Article], digests: Sequence[str] | None = None) -> "ArticleTable":
+        """A table of Article objects (digests: one content hash per article, '' when unknown)."""
+        sections = [s for a in articles for s in a.sections]
+        paragraphs = [p for a in articles for p in a.paragraphs]
+        sentences = [s for a in articles for s in a.sentences]
+        raw_bytes, raw_ptr = _blob(a.raw for a in articles)
+        text_bytes, text_ptr = _blob(s.text for s in sentences)
+        arrays = {
+            "raw_bytes": raw_bytes, "raw_ptr": raw_ptr,
+            "article_sections": _ptr([len(a.sections) for a in articles]),
+            "article_paragraphs": _ptr([len(a.paragraphs) for a in articles]),
+            "article_sentences": _ptr([len(a.sentences) for a in articles]),
+            "section_ptr": _ptr([len(s.paragraph_ids) for s in sections]),
+            "section_paragraph_ids": np.fromiter((i for s in sections for i in s.paragraph_ids), np.int32),
+            "paragraph_section": np.fromiter((p.section for p in paragraphs), np.int32, len(paragraphs)),
+            "paragraph_ptr": _ptr([len(p.sentence_ids) for p in paragraphs]),
+            "paragraph_sentence_ids": np.fromiter((i for p in paragraphs for i in p.sentence_ids), np.int32),
+            "text_bytes": text_bytes, "text_ptr": text_ptr,
+            "sentence_start": np.fromiter((s.start for s in sentences), np.int64, len(sentences)),
+            "sentence_end": np.fromiter((s.end for s in sentences), np.int64, len(sentences)),
+            "sentence_section": np.fromiter((s.section for s in sentences), np.int32, len(sentences)),
+            "sentence_paragraph": np.fromiter((s.paragraph for s in sentences), np.int32, len(sentences)),
+        }
+        strings = {
+            "names": [a.name for a in articles], "titles": [a.title for a in articles],
+            "sources": [a.source for a in articles],
+            "digests": list(digests) if digests is not None else [""] * len(articles),
+            "headings": [s.heading for s in sections],
+        }
+        return cls(arrays, strings)
+
+    @classmethod
+    def concatenate(cls, tables: Sequence["ArticleTable"]) -> "ArticleTable":
+        """One table holding the articles of several, in order (local ids inside an article are unchanged)."""
+        if not tables:
+            return cls.from_articles(())
+        arrays: dict[str, np.ndarray] = {}
+        for name in ARRAYS:
+            if name.endswith("_ptr") or name.startswith("article_"):
+                # Offsets: drop each part's leading 0 and shift by what came before.
+                parts, shift = [np.zeros(1, dtype=np.int64)], 0
+                for table in tables:
+                    ptr = table.arrays[name]
+                    parts.append(ptr[1:] + shift)
+                    shift += int(ptr[-1])
+                arrays[name] = np.concatenate(parts)
+            else:
+                arrays[name] = np.concatenate([t.arrays[name] for t in tables]).astype(ARRAYS[name], copy=False)
+        strings = {name: [s for t in tables for s in t.strings[name]] for name in STRINGS}
+        return cls(arrays, strings)
+
+    def select(self, article_ids: Sequence[int] | np.ndarray) -> "ArticleTable":
+        """A table of some of the articles, in the given order."""
+        ids = np.asarray(article_ids, dtype=np.int64)
+        a = self.arrays
+        arrays: dict[str, np.ndarray] = {}
+        raw_rows, arrays["raw_ptr"] = _rows(a["raw_ptr"], ids)
+        arrays["raw_bytes"] = a["raw_bytes"][raw_rows]
+        section_rows, arrays["article_sections"] = _rows(a["article_sections"], ids)
+        paragraph_rows, arrays["article_paragraphs"] = _rows(a["article_paragraphs"], ids)
+        sentence_rows, arrays["article_sentences"] = _rows(a["article_sentences"], ids)
+        rows, arrays["section_ptr"] = _rows(a["section_ptr"], section_rows)
+        arrays["section_paragraph_ids"] = a["section_paragraph_ids"][rows]
+        arrays["paragraph_section"] = a["paragraph_section"][paragraph_rows]
+        rows, arrays["paragraph_ptr"] = _rows(a["paragraph_ptr"], paragraph_rows)
+        arrays["paragraph_sentence_ids"] = a["paragraph_sentence_ids"][rows]
+        rows, arrays["text_ptr"] = _rows(a["text_ptr"], sentence_rows)
+        arrays["text_bytes"] = a["text_bytes"][rows]
+        for name in ("sentence_start", "sentence_end", "sentence_section", "sentence_paragraph"):
+            arrays[name] = a[name][sentence_rows]
+        strings = {name: [self.strings[name][i] for i in ids.tolist()] for name in ("names", "titles", "sources", "digests")}
+        strings["headings"] = [self.strings["headings"][i] for i in section_rows.tolist()]
+        return ArticleTable(arrays, strings)
+
+    # --- reading --------------------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self.strings["names"])
+
+    @overload
+    def __getitem__(self, index: int) -> Article: ...
+    @overload
+    def __getitem__(self, index: slice) -> tuple[Article, ...]: ...
+
+    def __getitem__(self, index):  # noqa: ANN001 - see the overloads
+        if isinstance(index, slice):
+            return tuple(self[i] for i in range(*index.indices(len(self))))
+        index = int(index)
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError(f"article {index} out of range (the table holds {len(self)})")
+        with self._lock:
+            article = self._cache.get(index)
+            if article is not None:
+                self._cache.move_to_end(index)
+                return article
+        article = self._make(index)
+        with self._lock:
+            self._cache[index] = article
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return article
+
+    def __iter__(self) -> Iterator[Article]:
+        return (self[i] for i in range(len(self)))
+
+    def _make(self, i: int) -> Article:
+        a = self.arrays
+        raw = bytes(a["raw_bytes"][a["raw_ptr"][i]:a["raw_ptr"][i + 1]]).decode("utf-8")
+        s0, s1 = int(a["article_sections"][i]), int(a["article_sections"][i + 1])
+        p0, p1 = int(a["article_paragraphs"][i]), int(a["article_paragraphs"][i + 1])
+        t0, t1 = int(a["article_sentences"][i]), int(a["article_sentences"][i + 1])
+        headings = self.strings["headings"]
+        section_ptr, paragraph_ptr = a["section_ptr"], a["paragraph_ptr"]
+        sections = tuple(
+            Section(headings[s], tuple(a["section_paragraph_ids"][section_ptr[s]:section_ptr[s + 1]].tolist()))
+            for s in range(s0, s1))
+        paragraphs = tuple(
+            Paragraph(int(a["paragraph_section"][p]),
+                      tuple(a["paragraph_sentence_ids"][paragraph_ptr[p]:paragraph_ptr[p + 1]].tolist()))
+            for p in range(p0, p1))
+        text_ptr = a["text_ptr"][t0:t1 + 1].tolist()
+        blob = bytes(a["text_bytes"][text_ptr[0]:text_ptr[-1]])
+        base = text_ptr[0]
+        starts, ends = a["sentence_start"][t0:t1].tolist(), a["sentence_end"][t0:t1].tolist()
+        sections_of, paragraphs_of = a["sentence_section"][t0:t1].tolist(), a["sentence_paragraph"][t0:t1].tolist()
+        sentences = tuple(
+            Sentence(blob[text_ptr[j] - base:text_ptr[j + 1] - base].decode("utf-8"), starts[j], ends[j],
+                     sections_of[j], paragraphs_of[j])
+            for j in range(t1 - t0))
+        return Article(name=self.strings["names"][i], title=self.strings["titles"][i], raw=raw, sections=sections,
+                       paragraphs=paragraphs, sentences=sentences, source=self.strings["sources"][i])
+
+    @property
+    def names(self) -> list[str]:
+        """Every article's name, without building the articles."""
+        return self.strings["names"]
+
+    @property
+    def titles(self) -> list[str]:
+        """Every article's title, without building the articles."""
+        return self.strings["titles"]
+
+    @property
+    def digests(self) -> list[str]:
+        """Every article's content hash ('' when unknown)."""
+        return self.strings["digests"]
+
+    def sentence_counts(self) -> np.ndarray:
+        """How many sentences each article has."""
+        return np.diff(self.arrays["article_sentences"])
+
+    def sentence_text(self, global_id: int) -> str:
+        """The cleaned text of one sentence by its global id, without building its article."""
+        ptr = self.arrays["text_ptr"]
+        return bytes(self.arrays["text_bytes"][ptr[global_id]:ptr[global_id + 1]]).decode("utf-8")
+
+
+def sentence_refs(articles: Sequence[Article]) -> np.ndarray:
+    """Global sentence id → (article index, sentence index within the article), as an (n, 2) int64 array."""
+    if isinstance(articles, ArticleTable):
+        counts = articles.sentence_counts()
+    else:
+        counts = np.fromiter((len(a.sentences) for a in articles), dtype=np.int64, count=len(articles))
+    total = int(counts.sum())
+    refs = np.empty((total, 2), dtype=np.int64)
+    refs[:, 0] = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    refs[:, 1] = np.arange(total, dtype=np.int64) - np.repeat(_ptr(counts)[:-1], counts)
+    return refs
