@@ -1,0 +1,249 @@
+"""The chat app's flows through streamlit.testing.v1.AppTest (one visitor per AppTest), on the real seed article."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+FINTECH_QUESTION = "金融科技如何聯通產業前後端"
+FINTECH_SECTION = "金融科技,業已成為聯通產業前后端的新方式"
+# A made-up article in Simplified script, with a heading, about a subject the seed never mentions.
+UPLOAD = """# 火星探测的新进展
+
+## 火星上的水
+
+科学家在火星南极的冰层下发现了液态水的迹象。雷达数据显示，这片湖泊宽约二十公里。
+
+## 探测器
+
+毅力号探测器在杰泽罗陨石坑着陆，它的任务是寻找古代生命的痕迹。
+""".encode("utf-8")
+MARS_QUESTION = "火星南极的冰层下发现了什么"
+
+
+def new_visitor(query: dict[str, str | list[str]] | None = None) -> AppTest:
+    """A fresh session of the app (its own session_state), optionally opened with ?q= parameters."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    return at
+
+
+def replies(at: AppTest) -> list[str]:
+    """The HTML of each assistant reply, in order."""
+    return ["".join(h.value for h in m.html) for m in at.chat_message if m.name == "assistant"]
+
+
+def questions(at: AppTest) -> list[str]:
+    return ["".join(h.value for h in m.html) for m in at.chat_message if m.name == "user"]
+
+
+def linked(at: AppTest) -> list[str]:
+    """The ?q= values the app left in the address bar."""
+    value = at.query_params.get("q", [])
+    return [value] if isinstance(value, str) else list(value)
+
+
+def sidebar_text(at: AppTest) -> str:
+    parts = [e.label for e in at.sidebar.expander] + [h.value for h in at.sidebar.html]
+    parts += [e.value for e in at.sidebar.error] + [e.value for e in at.sidebar.success]
+    return "\n".join(parts)
+
+
+def test_first_view_has_title_examples_and_articles() -> None:
+    at = new_visitor()
+    assert at.title[0].value == "文章問答"
+    assert "找出回答問題的句子" in at.caption[0].value
+    examples = at.pills[0].options
+    assert 2 <= len(examples) <= 4 and all(q.endswith("？") for q in examples)
+    assert "京東、阿里的金融科技新啟示" in sidebar_text(at)
+    assert "新物種的競技場" in sidebar_text(at)  # the article's sections are listed
+    assert not at.chat_message
+    assert at.sidebar.button(key="clear").disabled
+
+
+def test_ask_shows_answer_with_its_section() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION)
+    assert FINTECH_QUESTION in questions(at)[0]
+    reply = replies(at)[0]
+    assert reply.count('class="qa-card"') == 3
+    assert FINTECH_SECTION in reply and "京東、阿里的金融科技新啟示" in reply
+    assert "<mark>" in reply and "qa-rel" in reply
+    assert linked(at) == [FINTECH_QUESTION]
+    assert f"/?q={FINTECH_QUESTION}" in at.code[0].value  # the copyable share link
+
+
+def test_number_of_answers_and_context() -> None:
+    at = new_visitor()
+    at.sidebar.slider(key="top_k").set_value(1)
+    at.sidebar.toggle(key="context").set_value(False)
+    at = ask(at, FINTECH_QUESTION)
+    reply = replies(at)[0]
+    assert reply.count('class="qa-card"') == 1 and "qa-context" not in reply
+    at.sidebar.toggle(key="context").set_value(True).run()
+    assert "qa-context" in replies(at)[0]
+
+
+def test_no_answer_says_so_and_suggests_sections() -> None:
+    at = ask(new_visitor(), "火星上有水嗎")
+    reply = replies(at)[0]
+    assert "qa-card" not in reply
+    assert "文章裡找不到能回答這個問題的句子" in reply and "換個說法" in reply
+    assert "金融科技,業已成為" in reply  # a section to look at
+
+
+def test_example_question_asks_itself() -> None:
+    at = new_visitor()
+    example = at.pills[0].options[0]
+    at.pills[0].set_value(example).run()
+    assert not at.exception
+    assert example in questions(at)[0]
+    assert "qa-card" in replies(at)[0]
+    assert not at.pills  # examples make way for the chat
+
+
+def test_follow_up_uses_history_and_shows_carried_words() -> None:
+    at = ask(ask(new_visitor(), FINTECH_QUESTION), "它有什麼作用")
+    reply = replies(at)[1]
+    assert "接著上文，沿用了" in reply and "qa-carried" in reply and "聯通" in reply
+    assert linked(at) == [FINTECH_QUESTION, "它有什麼作用"]
+    assert at.code[1].value.endswith(f"/?q={FINTECH_QUESTION}&q=它有什麼作用")
+
+
+def test_upload_adds_an_article_for_this_visitor_only() -> None:
+    visitor = new_visitor()
+    visitor.sidebar.file_uploader[0].upload("mars.md", UPLOAD, "text/markdown").run()
+    assert not visitor.exception
+    assert "已加入「火星探测的新进展」" in sidebar_text(visitor)
+    assert "火星探测的新进展" in [e.label for e in visitor.sidebar.expander]
+    reply = replies(ask(visitor, MARS_QUESTION))[0]
+    assert "火星探测的新进展" in reply and "火星上的水" in reply and "液态水" in reply
+    # Another visitor, same server process: no trace of the upload.
+    other = new_visitor()
+    assert "火星" not in sidebar_text(other)
+    assert "qa-card" not in replies(ask(other, MARS_QUESTION))[0]
+
+
+@pytest.mark.parametrize("name, data, message", [
+    ("empty.txt", b"", "the file is empty"),
+    ("blank.md", b"   \n\n  ", "the file is empty"),
+    ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("punct.txt", "。。。！！！\n".encode("utf-8"), "找不到任何句子"),
+])
+def test_bad_upload_gets_a_clear_message(name: str, data: bytes, message: str) -> None:
+    at = new_visitor()
+    at.sidebar.file_uploader[0].upload(name, data, "text/plain").run()
+    assert not at.exception
+    errors = [e.value for e in at.sidebar.error]
+    assert len(errors) == 1 and message in errors[0] and name.split(".")[0] in errors[0]
+    assert [e.label for e in at.sidebar.expander] == ["京東、阿里的金融科技新啟示"]
+
+
+def test_good_and_bad_uploads_together() -> None:
+    at = new_visitor()
+    at.sidebar.file_uploader[0].set_value([("mars.md", UPLOAD, "text/markdown"), ("empty.txt", b"", "text/plain")]).run()
+    assert not at.exception
+    assert len(at.sidebar.error) == 1 and len(at.sidebar.success) == 1
+
+
+def test_script_toggle_converts_what_is_shown() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION)
+    at.sidebar.segmented_control(key="script").set_value("简体").run()
+    assert not at.exception
+    reply = replies(at)[0]
+    assert "金融科技,业已成为联通产业前后端的新方式" in reply and FINTECH_SECTION not in reply
+    assert "<mark>" in reply and "相关度" in reply
+    assert at.title[0].value == "文章问答"
+    assert "京东、阿里的金融科技新启示" in sidebar_text(at)
+    at.sidebar.segmented_control(key="script").set_value("繁體").run()
+    assert FINTECH_SECTION.replace("后", "後") in replies(at)[0] and at.title[0].value == "文章問答"
+
+
+def test_simplified_question_finds_traditional_article() -> None:
+    at = ask(new_visitor(), "金融科技如何联通产业前后端")
+    assert FINTECH_SECTION in replies(at)[0]
+
+
+def test_deep_link_asks_at_once() -> None:
+    at = new_visitor({"q": FINTECH_QUESTION})
+    assert FINTECH_QUESTION in questions(at)[0] and FINTECH_SECTION in replies(at)[0]
+    at.run()  # a rerun (any widget) must not ask the linked question again
+    assert len(replies(at)) == 1
+
+
+def test_deep_link_of_a_follow_up() -> None:
+    at = new_visitor({"q": [FINTECH_QUESTION, "它有什麼作用"]})
+    assert len(replies(at)) == 2 and "接著上文" in replies(at)[1]
+
+
+def test_clear_chat() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION)
+    at.sidebar.button(key="clear").click().run()
+    assert not at.exception
+    assert not at.chat_message and not linked(at)
+    assert at.pills  # back to the examples
+
+
+@pytest.mark.parametrize("question", [
+    "<script>alert('x')</script>金融科技",
+    "<img src=x onerror=alert(1)> 金融科技",
+    "[點我](javascript:alert(1)) ![圖](http://example.com/a.png) 金融科技",
+    "$x^2$ **金融科技** :red[產業]",
+])
+def test_hostile_question_shows_as_plain_text(question: str) -> None:
+    at = ask(new_visitor(), question)
+    shown = questions(at)[0]
+    assert "<script" not in shown and "<img" not in shown
+    assert shown == f'<div class="qa-question">{question.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace(chr(34), "&quot;").replace(chr(39), "&#x27;")}</div>'
+    assert "<script" not in replies(at)[0] and "<img" not in replies(at)[0]
+
+
+def test_hostile_article_shows_as_plain_text() -> None:
+    hostile = ("<b>粗體</b>標題 [連結](http://e.com) $x$\n\n"
+               "## <img src=x onerror=alert(1)>火星章節\n\n"
+               "火星上有<script>alert(1)</script>液態水，還有 ![圖](http://e.com/a.png) 與 $y^2$ 的記號。\n").encode()
+    at = new_visitor()
+    at.sidebar.file_uploader[0].upload("hostile.txt", hostile, "text/plain").run()
+    assert not at.exception
+    label = next(e.label for e in at.sidebar.expander if "標題" in e.label)
+    assert "\\<b\\>" in label and "\\[" in label and "\\$" in label  # Markdown labels escaped
+    assert "&lt;img src=x onerror=alert(1)&gt;火星章節" in sidebar_text(at)
+    reply = replies(ask(at, "火星上有液態水嗎"))[0]
+    assert "qa-card" in reply and "<script" not in reply and "<img" not in reply
+    assert "&lt;script&gt;" in reply and "$y^2$" in reply
+
+
+@pytest.mark.parametrize("question, message", [
+    ("   ", "請輸入問題"),
+    ("？？！！。。", "問題只有標點符號"),
+])
+def test_empty_or_punctuation_question_gets_a_gentle_message(question: str, message: str) -> None:
+    at = ask(new_visitor(), question)
+    reply = replies(at)[0]
+    assert message in reply and "qa-card" not in reply and "/ " not in reply
+    assert not linked(at)
+    # It is not history: a following question is understood on its own.
+    assert "沿用" not in replies(ask(at, FINTECH_QUESTION))[1]
+
+
+def test_very_long_question_is_truncated_with_notice() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION + "產業" * 5000)
+    reply = replies(at)[0]
+    assert "問題太長，只用了前 500 個字。" in reply
+    assert len(linked(at)[0]) == 500
+
+
+def test_download_and_clear_are_enabled_after_a_question() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION)
+    assert not at.sidebar.button(key="clear").disabled
+    assert not at.sidebar.get("download_button")[0].proto.disabled
