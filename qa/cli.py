@@ -4,10 +4,15 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from typing import Sequence, TextIO
 
+from .corpus import Progress
 from .index import Index, load_corpus
 from .records import Answer
+
+
+MAX_PROBLEMS_SHOWN = 20
 
 
 def format_answer(rank: int, answer: Answer) -> str:
@@ -36,8 +41,11 @@ def print_answers(index: Index, question: str, top_k: int, as_json: bool, out: T
 
 
 def _ask(args: argparse.Namespace) -> int:
-    index = load_corpus(args.doc or ["seeds"])
-    for problem in index.problems:
+    index = _open_index(args) if args.index else load_corpus(args.doc or ["seeds"])
+    if index is None:
+        return 2
+    # An index's skipped files were reported when it was built; --doc files are reported every time.
+    for problem in index.problems if not args.index else ():
         print(f"error: {problem}", file=sys.stderr)
     if not index.articles:
         print("error: no usable articles to answer from", file=sys.stderr)
@@ -49,6 +57,43 @@ def _ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _open_index(args: argparse.Namespace) -> Index | None:
+    """The index of ``--index`` (rebuilt from its source first if stale), or None after saying why not."""
+    from .store import StoreError, open_index
+
+    if args.doc:
+        print("error: give either --index or --doc, not both", file=sys.stderr)
+        return None
+    try:
+        return open_index(args.index, progress=Progress(), say=lambda note: print(note, file=sys.stderr))
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return None
+
+
+def _index(args: argparse.Namespace) -> int:
+    """Build or update an on-disk index of a corpus (folder of .txt/.md, or .jsonl)."""
+    from .store import StoreError, build
+
+    started = time.perf_counter()
+    say = lambda note: print(note, file=sys.stderr)  # noqa: E731 - a one-line callback
+    try:
+        index = build(args.paths, args.out, workers=args.workers, progress=Progress(), reuse=not args.rebuild, say=say)
+    except StoreError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for problem in index.problems[:MAX_PROBLEMS_SHOWN]:
+        print(f"warning: skipped {problem}", file=sys.stderr)
+    if len(index.problems) > MAX_PROBLEMS_SHOWN:
+        print(f"warning: … and {len(index.problems) - MAX_PROBLEMS_SHOWN:,} more", file=sys.stderr)
+    print(f"{args.out}: {len(index.articles):,} articles, {index.sentence_count:,} sentences "
+          f"({len(index.problems):,} skipped) in {time.perf_counter() - started:.1f} s")
+    if not index.articles:
+        print("error: no usable articles in " + ", ".join(args.paths), file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m qa", description="Ask questions about Chinese articles.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -57,7 +102,14 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--doc", action="append", metavar="FILE", help="answer from this file or folder (repeatable); default seeds/")
     ask.add_argument("--top-k", type=int, default=3, metavar="N", help="how many answers (default 3)")
     ask.add_argument("--json", action="store_true", help="one JSON object per answer")
+    ask.add_argument("--index", metavar="INDEXDIR", help="answer from an index built by `python -m qa index`")
     ask.set_defaults(run=_ask)
+    index = commands.add_parser("index", help="build an on-disk index of many articles (folder of .txt/.md, or .jsonl)")
+    index.add_argument("paths", nargs="+", metavar="PATH", help="a folder of .txt/.md files (searched recursively), a .jsonl file with one {\"title\", \"text\", \"url\"} per line, or an article file")
+    index.add_argument("--out", required=True, metavar="INDEXDIR", help="the index folder to write (or bring up to date)")
+    index.add_argument("--workers", type=int, default=None, metavar="N", help="processes for tokenizing (default: all cores)")
+    index.add_argument("--rebuild", action="store_true", help="tokenize every article again, ignoring the previous index")
+    index.set_defaults(run=_index)
     return parser
 
 

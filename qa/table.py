@@ -62,6 +62,13 @@ class ArticleTable(Sequence[Article]):
         self._cache: OrderedDict[int, Article] = OrderedDict()
         self._lock = threading.Lock()  # Streamlit answers sessions from several threads
 
+    def __getstate__(self) -> dict:
+        # Sent from worker processes to the parent: the columns only, not the cache or its lock.
+        return {"arrays": self.arrays, "strings": self.strings}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["arrays"], state["strings"])
+
     # --- building -------------------------------------------------------------------------------------------
     @classmethod
     def from_articles(cls, articles: Sequence[Article], digests: Sequence[str] | None = None) -> "ArticleTable":
