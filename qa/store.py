@@ -128,7 +128,9 @@ def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), cont
     temporary = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir()
     try:
-        (temporary / MARKER).write_text("an article-QA index folder (python -m qa index)\n", encoding="utf-8")
+        # The marker also names the sources, so that even a folder whose manifest is lost can be rebuilt.
+        (temporary / MARKER).write_text(json.dumps({"what": "an article-QA index folder (python -m qa index)",
+                                                    "sources": list(sources)}, ensure_ascii=False), encoding="utf-8")
         files: dict[str, dict] = {}
 
         def put_array(name: str, array: np.ndarray) -> None:
@@ -383,12 +385,21 @@ def open_index(path: str | Path, analyzer: Analyzer | None = None, settings: BM2
     status = check(path, analyzer_settings, settings)
     if status.ok:
         return load_index(path, analyzer or shared_analyzer(analyzer_settings), verify=False)
-    sources = (status.manifest or manifest or {}).get("sources") or []
+    sources = (status.manifest or manifest or {}).get("sources") or _marker_sources(path)
     if not rebuild or not sources or not all(Path(s).exists() for s in sources):
         hint = f"python -m qa index SOURCE --out {path}"
         raise StoreError(f"cannot use the index at {path}: {status.reason}; rebuild it with: {hint}")
     say(f"index at {path} is {status.state}: {status.reason}; rebuilding from {', '.join(sources)}")
     return build(sources, path, analyzer or shared_analyzer(analyzer_settings), settings, workers, progress, say=say)
+
+
+def _marker_sources(path: Path) -> list[str]:
+    """The sources named by an index folder's marker (used when its manifest is missing or unreadable)."""
+    try:
+        sources = json.loads((path / MARKER).read_text(encoding="utf-8")).get("sources", [])
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [s for s in sources if isinstance(s, str)] if isinstance(sources, list) else []
 
 
 def _fits(manifest: dict) -> bool:

@@ -1,0 +1,140 @@
+"""The fast BM25 (flat inverted index) against the reference, rank_bm25.BM25Okapi, on the same tokens."""
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+from rank_bm25 import BM25Okapi
+
+from conftest import ROOT
+from qa.bm25 import BM25, BM25Settings, TermCounts, select_top_k
+
+DRCD = ROOT.parent / "shared" / "data" / "DRCD_dev.json"
+RTOL = 1e-9
+
+
+@pytest.fixture(scope="module")
+def drcd_tokens(analyzer) -> tuple[list[list[str]], list[list[str]]]:
+    """~3,000 real Wikipedia sentences (DRCD dev, CC BY-SA 3.0 Delta Electronics) and 400 real questions, as terms."""
+    if not DRCD.exists():
+        pytest.skip(f"{DRCD} not here (the evaluation data sets live beside the project)")
+    data = json.loads(DRCD.read_text(encoding="utf-8"))["data"]
+    sentences, questions = [], []
+    for article in data:
+        for paragraph in article["paragraphs"]:
+            sentences += [s for s in re.split(r"(?<=[。！？；])", paragraph["context"]) if s.strip()]
+            questions += [qa["question"] for qa in paragraph["qas"]]
+        if len(sentences) >= 3000:
+            break
+    return [analyzer.terms(s) for s in sentences], [analyzer.question_terms(q) for q in questions[:400]]
+
+
+def reference_top_k(scores: np.ndarray, k: int) -> np.ndarray:
+    """The k best positive scores, best first, ties to the lower id: a plain stable sort."""
+    order = np.argsort(-scores, kind="stable")
+    return order[scores[order] > 0][:k]
+
+
+def assert_same_ranking(ours: BM25, reference: BM25Okapi, query: list[str], k: int = 10) -> None:
+    expected = reference.get_scores(query)
+    scores = ours.scores(query)
+    np.testing.assert_allclose(scores, expected, rtol=RTOL, atol=1e-12)
+    ids, top = ours.top_k(query, k)
+    want = reference_top_k(expected, k)
+    np.testing.assert_allclose(top, expected[want], rtol=RTOL)
+    # Ids must match wherever the reference scores are not tied (a tie may only swap equal scores).
+    for mine, theirs in zip(ids, want):
+        assert mine == theirs or abs(expected[mine] - expected[theirs]) <= RTOL * abs(expected[theirs])
+
+
+def test_equals_rank_bm25_on_real_sentences_and_questions(drcd_tokens) -> None:
+    documents, questions = drcd_tokens
+    assert len(documents) >= 3000 and len(questions) == 400
+    ours, reference = BM25(documents), BM25Okapi(documents)
+    assert ours.size == reference.corpus_size and ours.avgdl == pytest.approx(reference.avgdl, rel=1e-12)
+    for term in ("台湾", "研究", "年"):
+        assert ours.idf.get(term) == pytest.approx(reference.idf.get(term), rel=RTOL)
+    answered = 0
+    for query in questions:
+        assert_same_ranking(ours, reference, query)
+        answered += bool(len(ours.top_k(query, 1)[0]))
+    assert answered > 350  # the questions really hit the sentences
+
+
+@pytest.mark.parametrize("settings", [BM25Settings(k1=1.2, b=0.5, epsilon=0.1), BM25Settings(k1=2.0, b=0.9, epsilon=0.5)])
+def test_equals_rank_bm25_with_other_settings(drcd_tokens, settings) -> None:
+    documents, questions = drcd_tokens
+    documents = documents[:1500]
+    ours = BM25(documents, settings)
+    reference = BM25Okapi(documents, k1=settings.k1, b=settings.b, epsilon=settings.epsilon)
+    for query in questions[:100]:
+        assert_same_ranking(ours, reference, query)
+
+
+def test_equals_rank_bm25_on_the_seed(seed_article, analyzer) -> None:
+    """Always runs (no data set needed): the seed's sentences, each question in both scripts."""
+    documents = [analyzer.terms(s.text) for s in seed_article.sentences]
+    ours, reference = BM25(documents), BM25Okapi(documents)
+    for question in ("金融科技如何聯通產業前後端？", "金融科技如何联通产业前后端？", "京東和阿里", "互聯網的頑疾",
+                     "螞蟻金服 螞蟻金服 科技"):
+        assert_same_ranking(ours, reference, analyzer.question_terms(question), k=5)
+
+
+def test_edge_cases_follow_the_reference() -> None:
+    # Empty sentences, repeated terms in sentence and query, a term in more than half of the sentences
+    # (negative idf → epsilon × mean idf), a term nobody has.
+    documents = [["貓", "狗", "貓"], [], ["狗"], ["狗", "魚"], ["狗", "鳥", "鳥", "鳥"], ["貓"]]
+    ours, reference = BM25(documents), BM25Okapi(documents)
+    for query in (["狗"], ["貓", "貓"], ["鳥", "魚", "狗"], ["沒有"], []):
+        np.testing.assert_allclose(ours.scores(query), reference.get_scores(query), rtol=RTOL, atol=1e-12)
+    assert ours.document_frequency("狗") == 4 and ours.document_frequency("沒有") == 0
+    assert "狗" in ours.idf and ours.idf.get("沒有") is None
+
+
+def test_weights_scale_a_terms_contribution() -> None:
+    documents = [["金融", "科技"], ["金融"], ["科技", "產業"], ["產業"]]
+    bm25 = BM25(documents)
+    plain = bm25.scores(["金融", "產業"])
+    half = bm25.scores(["金融", "產業"], {"產業": 0.5})
+    only_finance = bm25.scores(["金融"])
+    np.testing.assert_allclose(half, only_finance + 0.5 * (plain - only_finance))
+
+
+def test_top_k_breaks_ties_by_lower_id() -> None:
+    scores = np.array([0.0, 2.0, 1.0, 2.0, 2.0, -1.0, 3.0])
+    ids, top = select_top_k(scores, 3)
+    assert ids.tolist() == [6, 1, 3] and top.tolist() == [3.0, 2.0, 2.0]
+    assert select_top_k(scores, 10)[0].tolist() == [6, 1, 3, 4, 2]  # only positive scores
+    assert select_top_k(np.zeros(4), 2)[0].tolist() == []
+
+
+def test_counts_rebuild_the_same_index_and_a_subset_equals_a_fresh_reference(drcd_tokens) -> None:
+    """What an incremental rebuild relies on: stored counts give back the index; selected sentences
+    re-indexed score as rank-bm25 does on just those sentences."""
+    documents = drcd_tokens[0][:2000]
+    bm25 = BM25(documents)
+    again = BM25.from_counts(bm25.counts())
+    assert again.term_list == bm25.term_list
+    for name, array in bm25.arrays().items():
+        np.testing.assert_array_equal(again.arrays()[name], array, err_msg=name)
+    keep = np.r_[1500:2000, 0:700]
+    counts = bm25.counts()
+    merged = TermCounts.concatenate([counts.select(keep[:500]), TermCounts.from_documents([documents[i] for i in keep[500:]])])
+    subset = BM25.from_counts(merged)
+    reference = BM25Okapi([documents[i] for i in keep])
+    for query in drcd_tokens[1][:50]:
+        assert_same_ranking(subset, reference, query)
+
+
+def test_token_ids_and_documents_count_alike() -> None:
+    documents = [["a", "b", "a"], ["c"], [], ["b", "b"]]
+    by_documents = TermCounts.from_documents(documents)
+    by_ids = TermCounts.from_token_ids(("a", "b", "c"), np.array([0, 1, 0, 2, 1, 1], dtype=np.int32),
+                                       np.array([3, 1, 0, 2]))
+    for counts in (by_documents, by_ids):
+        rows = [sorted((counts.terms[t], int(f)) for t, f in zip(counts.term_ids[lo:hi], counts.tf[lo:hi]))
+                for lo, hi in zip(counts.indptr[:-1], counts.indptr[1:])]
+        assert rows == [[("a", 2), ("b", 1)], [("c", 1)], [], [("b", 2)]]
+        assert counts.lengths.tolist() == [3, 1, 0, 2]
