@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -227,6 +227,16 @@ class BM25:
                 # ids are distinct within a term, so a fancy-indexed += adds each weight exactly once.
                 scores[ids] += term_weights if factor == 1 else factor * term_weights
         return scores
+
+    def terms_in(self, doc_id: int, terms: Iterable[str]) -> set[str]:
+        """Which of ``terms`` the sentence holds (a binary search per term: no re-tokenizing the sentence)."""
+        found = set()
+        for term in terms:
+            ids, _ = self.postings(term)
+            position = int(np.searchsorted(ids, doc_id))
+            if position < len(ids) and ids[position] == doc_id:
+                found.add(term)
+        return found
 
     def document_frequency(self, term: str) -> int:
         """How many sentences hold the term."""

@@ -101,7 +101,8 @@ class Index:
         for global_id, score in zip(ids.tolist(), scores.tolist()):
             article_index, sentence_id = self.refs[global_id]
             article = self.articles[article_index]
-            terms = set(self.bm25_terms(global_id))
+            # Only membership of the question's terms matters here: ask the index instead of re-tokenizing.
+            terms = self.bm25.terms_in(global_id, unique_terms)
             matched = tuple(t for t in unique_terms if t in terms)
             # The sentence's heading and title count as context: questions often name the topic there.
             context = terms | self._heading_terms(int(article_index), int(sentence_id))
@@ -112,10 +113,17 @@ class Index:
             answers.append(make_answer(article, int(sentence_id), score, matched, relevance))
         return answers
 
-    def _heading_terms(self, article_index: int, sentence_id: int) -> set[str]:
+    def _heading_terms(self, article_index: int, sentence_id: int) -> frozenset[str]:
         article = self.articles[article_index]
-        heading = article.sections[article.sentences[sentence_id].section].heading
-        return set(self.analyzer.terms(article.title + "\n" + heading))
+        section = article.sentences[sentence_id].section
+        # Titles and headings are few and asked about again and again: tokenize each once (bounded cache).
+        cache = self.__dict__.setdefault("_heading_cache", {})
+        key = (article_index, section)
+        if key not in cache:
+            if len(cache) >= 4096:
+                cache.clear()
+            cache[key] = frozenset(self.analyzer.terms(article.title + "\n" + article.sections[section].heading))
+        return cache[key]
 
     def bm25_terms(self, global_id: int) -> list[str]:
         """The terms of one sentence (re-derived: the index keeps no per-sentence term lists)."""
