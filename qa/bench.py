@@ -77,14 +77,15 @@ def latencies_ms(run: Callable[[object], object], inputs: Sequence[object]) -> l
 
 def machine_info() -> str:
     """The machine and software the figures come from."""
-    from .bench_app import machine
-
-    memory = ""
-    try:
-        kb = int(next(line for line in open("/proc/meminfo") if line.startswith("MemTotal")).split()[1])
-        memory = f", {kb / 2**20:.1f} GB RAM"
-    except (OSError, StopIteration, ValueError):
-        pass
+    info = {}
+    for file, key in (("/proc/cpuinfo", "model name"), ("/proc/meminfo", "MemTotal")):
+        try:
+            info[key] = next(line for line in open(file) if line.startswith(key)).split(":", 1)[1].strip()
+        except (OSError, StopIteration):
+            info[key] = "?"
+    memory = f"{int(info['MemTotal'].split()[0]) / 2**20:.1f} GB RAM" if info["MemTotal"] != "?" else "? RAM"
+    cpu = f"{info['model name']}, {os.cpu_count()} cores, {memory}"
+    system = f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
     versions = []
     for package in ("numpy", "jieba", "rank-bm25", "bm25s"):
         try:
@@ -92,7 +93,7 @@ def machine_info() -> str:
         except metadata.PackageNotFoundError:
             versions.append(f"{package} (not installed)")
     load = ", load average %.1f %.1f %.1f" % os.getloadavg()
-    return machine() + memory + "; " + ", ".join(versions) + load
+    return f"{cpu}; {system}; " + ", ".join(versions) + load
 
 
 def run_job(job: dict, timeout: float = 7200) -> dict:
