@@ -198,15 +198,14 @@ def write_corpus(size: int, path: Path, data: Path) -> tuple[int, list[tuple[str
     """A JSON Lines corpus of about ``size`` sentences from the data sets' articles; copy k of an article gets a
     made-up token " r<k>" in every sentence. Returns the approximate sentence count and (question, copy 0
     article line) pairs for the articles used."""
-    from .evaluate import load_squad
-
-    base = []
+    base: list[tuple[str, str]] = []  # (title, text: the title, then the paragraphs, blank lines between)
     questions: list[tuple[str, int]] = []
     for file in sorted(data.glob("*.json")):
-        dataset = load_squad(file)
-        offset = len(base)
-        base += [(a.title, a.raw) for a in dataset.articles]
-        questions += [(q.text, offset + q.article) for q in dataset.questions]
+        for entry in json.loads(file.read_text(encoding="utf-8"))["data"]:
+            paragraphs = entry["paragraphs"]
+            title = entry.get("title", "").strip()
+            base.append((title, "\n\n".join([title] + [p["context"] for p in paragraphs])))
+            questions += [(q["question"], len(base) - 1) for p in paragraphs for q in p["qas"] if q["question"].strip()]
     if not base:
         raise SystemExit(f"no SQuAD-format *.json files in {data}")
     counts = [len(_SENTENCE_END.findall(raw)) or 1 for _, raw in base]
