@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from pathlib import Path
 
 import streamlit as st
@@ -61,7 +62,8 @@ def upload_index(files: list, base: qa.Index) -> None:
         notes.append(("ok", "upload_ok", {"title": article.title or file.name, "sentences": len(article.sentences)}))
     st.session_state.upload_key = key
     st.session_state.upload_notes = notes
-    st.session_state.upload_index = qa.Index(base.articles + tuple(articles), base.analyzer) if articles else None
+    st.session_state.upload_names = {a.name for a in articles}
+    st.session_state.upload_index = qa.Index(tuple(base.articles) + tuple(articles), base.analyzer) if articles else None
 
 
 def ask(question: str, index: qa.Index) -> None:
@@ -88,7 +90,7 @@ def queue_example() -> None:
 
 
 def clear_chat() -> None:
-    st.session_state.turns = []
+    st.session_state.turns.clear()  # in place: the download button's callable holds this list
     st.session_state.pending = []
     st.query_params.clear()
 
@@ -112,19 +114,15 @@ def draw_reply(turn: d.Turn, number: int, script: str, uis: str, index: qa.Index
         st.code(d.share_link(base_url, turn.share), language=None, wrap_lines=True)
 
 
-st.set_page_config(page_title="文章問答", page_icon="📖", layout="centered", initial_sidebar_state="expanded")
+st.set_page_config(page_title="文章問答", page_icon="📖", layout="centered", initial_sidebar_state="auto")
 st.html(d.STYLE)
 state = st.session_state
 state.setdefault("turns", [])
 state.setdefault("pending", [])
 
-try:
-    key = corpus_key(SEEDS)
-except qa.LoadError as error:
-    st.error(d.escape_markdown(str(error)))
-    st.stop()
-base = seed_index(key)
 uis = d.ui_script(state.get("script") or d.ORIGINAL, st.context.locale)
+st.title(d.ui("title", uis), anchor=False)  # drawn first: the page shows while a cold start loads the index
+st.caption(d.ui("tagline", uis))
 
 with st.sidebar:
     st.markdown(f"#### {d.ui('options', uis)}")
@@ -137,13 +135,29 @@ with st.sidebar:
     articles_box = st.container()
     uploads = st.file_uploader(d.ui("upload", uis), type=[s.lstrip(".") for s in ARTICLE_SUFFIXES],
                                accept_multiple_files=True, key="uploads", help=d.ui("upload_help", uis))
-    upload_index(uploads or [], base)
-    for kind, text_key, values in state.get("upload_notes", []):
-        message = d.escape_markdown(d.ui(text_key, uis, **values))
-        st.error(message, icon=":material/error:") if kind == "error" else st.success(message, icon=":material/check:")
+    notes_box = st.container()
     actions = st.container()
 
+try:
+    key = corpus_key(SEEDS)
+except qa.LoadError as error:
+    st.error(d.escape_markdown(str(error)))
+    st.stop()
+with st.spinner(d.ui("loading", uis), show_time=False):
+    base = seed_index(key)
+    upload_index(uploads or [], base)
+with notes_box:
+    for kind, text_key, values in state.get("upload_notes", []):
+        message = d.escape_markdown(d.ui(text_key, uis, **values))
+        if kind == "error":
+            st.error(message, icon=":material/error:")
+        else:
+            st.success(message, icon=":material/check:")
+
 index: qa.Index = state.get("upload_index") or base
+if not index.articles:
+    st.warning(d.ui("no_articles", uis))
+base_url = st.context.url
 
 if not state.get("linked"):  # a shared /?q= link asks its questions once, when the visitor arrives
     state.linked = True
@@ -152,19 +166,12 @@ if typed := st.chat_input(d.ui("placeholder", uis), key="ask"):
     state.pending.append(typed)
 while state.pending:
     ask(state.pending.pop(0), index)
-
-st.title(d.ui("title", uis), anchor=False)
-st.caption(d.ui("tagline", uis))
-if not index.articles:
-    st.warning(d.ui("no_articles", uis))
 if not state.turns:
     examples = seed_examples(key) if index is base else tuple(
         d.example_questions(index.articles, lambda q: index.ask(q, top_k=1), index.analyzer))
     if examples:
-        st.pills(d.ui("examples", uis), [d.convert(q, script, index.analyzer) for q in examples], key="example",
-                 on_change=queue_example, format_func=d.escape_markdown)
-
-base_url = st.context.url
+        st.pills(d.ui("examples", uis), [d.convert(q, script, index.analyzer) for q in examples],
+                 key="example", on_change=queue_example, format_func=d.escape_markdown)
 for number, turn in enumerate(state.turns):
     if turn.question.strip():
         with st.chat_message("user", avatar=":material/person:"):
@@ -173,9 +180,9 @@ for number, turn in enumerate(state.turns):
         draw_reply(turn, number, script, uis, index, top_k, context, base_url)
 
 with articles_box:
-    shared = {id(a) for a in base.articles}
+    uploaded_names = state.get("upload_names", set()) if index is not base else set()
     for article in index.articles:
-        uploaded = id(article) not in shared
+        uploaded = article.name in uploaded_names
         label = d.escape_markdown(d.convert(article.title or article.name, script, index.analyzer))
         with st.expander(label, icon=":material/upload_file:" if uploaded else ":material/article:"):
             st.caption(d.ui("article_stats", uis, sections=len(article.sections), sentences=len(article.sentences)))
@@ -190,6 +197,7 @@ with actions:
                 disabled=not state.turns, width="stretch")
     right.download_button(d.ui("download", uis), key="download", on_click="ignore", mime="text/markdown",
                           help=d.ui("download_help", uis),
-                          data=d.chat_markdown(state.turns, script, index.analyzer, base_url, top_k, uis),
+                          # Made only when clicked (not on every rerun), from the live chat list.
+                          data=partial(d.chat_markdown, state.turns, script, index.analyzer, base_url, top_k, uis),
                           file_name="文章問答-對話.md", icon=":material/download:", disabled=not state.turns,
                           width="stretch")

@@ -154,6 +154,7 @@ def test_good_and_bad_uploads_together() -> None:
     at.sidebar.file_uploader[0].set_value([("mars.md", UPLOAD, "text/markdown"), ("empty.txt", b"", "text/plain")]).run()
     assert not at.exception
     assert len(at.sidebar.error) == 1 and len(at.sidebar.success) == 1
+    assert not at.sidebar.code  # nothing but the messages (no stray output)
 
 
 def test_script_toggle_converts_what_is_shown() -> None:
