@@ -14,6 +14,7 @@ from qa.query import question_problem, truncate_question
 
 SEEDS = Path(__file__).resolve().with_name("seeds")
 MAX_ANSWERS = 5  # answers kept per question; the sidebar chooses how many of them to show
+MAX_LINKED = 5  # questions a ?q= link may ask (a follow-up's link holds two)
 
 
 def corpus_key(folder: Path) -> str:
@@ -63,14 +64,17 @@ def upload_index(files: list, base: qa.Index) -> None:
     st.session_state.upload_key = key
     st.session_state.upload_notes = notes
     st.session_state.upload_names = {a.name for a in articles}
-    st.session_state.upload_index = qa.Index(tuple(base.articles) + tuple(articles), base.analyzer) if articles else None
+    index = qa.Index(tuple(base.articles) + tuple(articles), base.analyzer) if articles else None
+    st.session_state.upload_index = index
+    st.session_state.upload_examples = tuple(d.example_questions(
+        articles, lambda q: index.ask(q, top_k=1), base.analyzer)) if index else ()
 
 
 def ask(question: str, index: qa.Index) -> None:
     """Ask the engine one question and add the exchange to this visitor's chat."""
     turns: list[d.Turn] = st.session_state.turns
     if problem := question_problem(question):
-        turns.append(d.Turn(question=question.strip(), problem=problem))
+        turns.append(d.Turn(question=truncate_question(question)[0], problem=problem))
         return
     text, cut = truncate_question(question)
     history = [t.question for t in turns if t.asked]
@@ -111,6 +115,8 @@ def draw_reply(turn: d.Turn, number: int, script: str, uis: str, index: qa.Index
     st.html(d.reply_html(parts))
     with st.popover(d.ui("share", uis), icon=":material/link:", type="tertiary", key=f"share-{number}"):
         st.caption(d.ui("share_help", uis))
+        if any(a.doc in state.get("upload_names", ()) for a in turn.answers[:top_k]):
+            st.caption(d.ui("share_upload_note", uis))
         st.code(d.share_link(base_url, turn.share), language=None, wrap_lines=True)
 
 
@@ -161,14 +167,16 @@ base_url = st.context.url
 
 if not state.get("linked"):  # a shared /?q= link asks its questions once, when the visitor arrives
     state.linked = True
-    state.pending.extend(st.query_params.get_all("q"))
+    state.pending.extend(st.query_params.get_all("q")[:MAX_LINKED])
 if typed := st.chat_input(d.ui("placeholder", uis), key="ask"):
     state.pending.append(typed)
 while state.pending:
     ask(state.pending.pop(0), index)
 if not state.turns:
-    examples = seed_examples(key) if index is base else tuple(
-        d.example_questions(index.articles, lambda q: index.ask(q, top_k=1), index.analyzer))
+    # Uploaded articles first: a visitor who brings an article most likely wants to ask about it.
+    examples = seed_examples(key)
+    if index is not base:
+        examples = (state.get("upload_examples", ()) + examples)[:4]
     if examples:
         st.pills(d.ui("examples", uis), [d.convert(q, script, index.analyzer) for q in examples],
                  key="example", on_change=queue_example, format_func=d.escape_markdown)

@@ -36,6 +36,8 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "truncated": ("問題太長，只用了前 {n} 個字。", "问题太长，只用了前 {n} 个字。"),
     "share": ("分享", "分享"),
     "share_help": ("打開這個連結就會問同一個問題：", "打开这个链接就会问同一个问题："),
+    "share_upload_note": ("這個回答來自你上傳的文章：別人打開連結時看不到那篇文章。",
+                          "这个回答来自你上传的文章：别人打开链接时看不到那篇文章。"),
     "options": ("選項", "选项"),
     "script": ("顯示字體", "显示字体"),
     "top_k": ("回答數量", "回答数量"),
@@ -169,7 +171,8 @@ def relevance_html(relevance: float, script: str) -> str:
     dots = "".join(f'<span class="qa-dot{" on" if i < filled else ""}"></span>' for i in range(5))
     label = ui("relevance", script)
     word = ui(f"rel_{level}", script)
-    return (f'<span class="qa-rel qa-rel-{level}" title="{label} {relevance:.0%}">'
+    return (f'<span class="qa-rel qa-rel-{level}" title="{label} {relevance:.0%}" '
+            f'aria-label="{label} {word} {relevance:.0%}">'
             f'{label}<span class="qa-meter">{dots}</span>{word}</span>')
 
 

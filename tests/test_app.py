@@ -126,8 +126,10 @@ def test_upload_adds_an_article_for_this_visitor_only() -> None:
     assert not visitor.exception
     assert "已加入「火星探测的新进展」" in sidebar_text(visitor)
     assert "火星探测的新进展" in [e.label for e in visitor.sidebar.expander]
+    assert "火星" in visitor.pills[0].options[0]  # examples from the uploaded article come first
     reply = replies(ask(visitor, MARS_QUESTION))[0]
     assert "火星探测的新进展" in reply and "火星上的水" in reply and "液态水" in reply
+    assert any("別人打開連結時看不到" in c.value for c in visitor.caption)  # its share link cannot show it
     # Another visitor, same server process: no trace of the upload.
     other = new_visitor()
     assert "火星" not in sidebar_text(other)

@@ -77,6 +77,12 @@ def test_ask_follow_up_and_screenshot(page, app_url: str) -> None:
     expect(page.locator(".qa-question").last).to_have_text(hostile)  # shown as typed, not rendered
     assert page.locator('[data-testid="stChatMessage"] img[src="x"]').count() == 0
 
+    with page.expect_download() as download:  # the chat as Markdown, made when the button is clicked
+        page.get_by_role("button", name="下載對話").click()
+    markdown = Path(download.value.path()).read_text(encoding="utf-8")
+    assert markdown.startswith("# 文章問答：對話記錄") and f"## 問：{FINTECH_QUESTION}" in markdown
+    assert "## 問：它有什麼作用" in markdown and "\\<img src\\=x" in markdown  # escaped, not an image
+
     page.get_by_role("button", name="清除對話").click()
     expect(page.locator(".qa-reply")).to_have_count(0)
     ask_in_browser(page, FINTECH_QUESTION)
