@@ -173,6 +173,9 @@ if typed := st.chat_input(d.ui("placeholder", uis), key="ask"):
 while state.pending:
     ask(state.pending.pop(0), index)
 if not state.turns:
+    titles = "、".join(f"《{d.convert(a.title or a.name, script, index.analyzer)}》" for a in index.articles[:3])
+    more = d.ui("more_articles", uis, n=len(index.articles)) if len(index.articles) > 3 else ""
+    st.caption(d.escape_markdown(d.ui("in_use", uis, titles=titles + more)))
     # Uploaded articles first: a visitor who brings an article most likely wants to ask about it.
     examples = seed_examples(key)
     if index is not base:

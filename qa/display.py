@@ -58,6 +58,8 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "link": ("連結", "链接"),
     "why_prefix": ("為什麼說", "为什么说"),
     "about_suffix": ("講了什麼？", "讲了什么？"),
+    "in_use": ("回答根據：{titles}", "回答根据：{titles}"),
+    "more_articles": ("等 {n} 篇文章", "等 {n} 篇文章"),
     "loading": ("正在載入文章…", "正在加载文章…"),
     "no_articles": ("沒有可用的文章。", "没有可用的文章。"),
 }

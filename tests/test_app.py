@@ -64,6 +64,7 @@ def test_first_view_has_title_examples_and_articles() -> None:
     at = new_visitor()
     assert at.title[0].value == "文章問答"
     assert "找出回答問題的句子" in at.caption[0].value
+    assert at.caption[1].value == "回答根據：《京東、阿里的金融科技新啟示》"
     examples = at.pills[0].options
     assert 2 <= len(examples) <= 4 and all(q.endswith("？") for q in examples)
     assert "京東、阿里的金融科技新啟示" in sidebar_text(at)
