@@ -87,6 +87,8 @@ def test_ask_follow_up_and_screenshot(page, app_url: str) -> None:
     expect(page.locator(".qa-reply")).to_have_count(0)
     ask_in_browser(page, FINTECH_QUESTION)
     page.locator('[data-testid="stChatMessage"]').first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring in the picture
+    page.mouse.move(1200, 880)
     page.wait_for_timeout(300)  # let the fonts settle before the picture
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "app.png"))
