@@ -27,7 +27,10 @@ def corpus_key(folder: Path) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def seed_index(key: str) -> qa.Index:
-    """The index over seeds/: built once per process (per content of the articles), shared by every visitor."""
+    """The index over seeds/: built once per process (per content of the articles), shared by every visitor.
+
+    ``key`` is unused in the body on purpose: it is the cache key, so changed articles mean a new index.
+    """
     return qa.load_corpus(SEEDS)
 
 
@@ -94,6 +97,7 @@ def queue_example() -> None:
 
 
 def clear_chat() -> None:
+    """Forget this visitor's chat (and the ?q= in the address bar)."""
     st.session_state.turns.clear()  # in place: the download button's callable holds this list
     st.session_state.pending = []
     st.query_params.clear()
