@@ -44,8 +44,9 @@ OFF_TOPIC = ("今天天气怎么样？", "如何煮義大利麵？", "貓為什�
 # --- small helpers ----------------------------------------------------------------------------------------------
 
 def peak_mb() -> float:
-    """This process's peak resident memory so far, MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """This process's peak resident memory so far, MB (VmHWM: unlike ru_maxrss, not inherited from the parent)."""
+    with open("/proc/self/status") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("VmHWM")) / 1024
 
 
 def rss_mb() -> float:

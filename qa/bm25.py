@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Mapping, Sequence
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
@@ -33,7 +33,7 @@ class TermCounts:
     terms: tuple[str, ...]  # term id → term
     indptr: np.ndarray  # int64, one more than the number of sentences
     term_ids: np.ndarray  # int32, distinct within a sentence
-    tf: np.ndarray  # int32, how often the term occurs in the sentence
+    tf: np.ndarray  # unsigned or int32: how often the term occurs in the sentence
     lengths: np.ndarray  # int32, tokens per sentence
 
     @property
@@ -44,12 +44,11 @@ class TermCounts:
     def from_documents(cls, documents: Sequence[Sequence[str]]) -> "TermCounts":
         """Count the terms of tokenized sentences."""
         vocabulary: dict[str, int] = {}
-        flat: list[int] = []
-        lengths = np.zeros(len(documents), dtype=np.int32)
-        for i, document in enumerate(documents):
-            lengths[i] = len(document)
-            flat.extend(vocabulary.setdefault(term, len(vocabulary)) for term in document)
-        return cls.from_token_ids(tuple(vocabulary), np.asarray(flat, dtype=np.int32), lengths)
+        lengths = np.fromiter((len(d) for d in documents), dtype=np.int32, count=len(documents))
+        # Straight into an int32 array: a Python list of ids would cost 36 bytes per token on the way.
+        token_ids = np.fromiter((vocabulary.setdefault(term, len(vocabulary)) for d in documents for term in d),
+                                dtype=np.int32, count=int(lengths.sum()))
+        return cls.from_token_ids(tuple(vocabulary), token_ids, lengths)
 
     @classmethod
     def from_token_ids(cls, terms: tuple[str, ...], token_ids: np.ndarray, lengths: np.ndarray) -> "TermCounts":
@@ -62,28 +61,12 @@ class TermCounts:
         rows_doc = keys // max(len(terms), 1)
         indptr = np.zeros(size + 1, dtype=np.int64)
         np.cumsum(np.bincount(rows_doc, minlength=size), out=indptr[1:])
-        return cls(terms, indptr, (keys % max(len(terms), 1)).astype(np.int32), tf.astype(np.int32), lengths)
+        return cls(terms, indptr, (keys % max(len(terms), 1)).astype(np.int32), smallest_counts(tf), lengths)
 
     @classmethod
-    def concatenate(cls, parts: Sequence["TermCounts"]) -> "TermCounts":
-        """One TermCounts of several, sentences in order; term ids are remapped onto one vocabulary."""
-        vocabulary: dict[str, int] = {}
-        indptrs, term_ids, tfs, lengths = [], [], [], []
-        offset = 0
-        for part in parts:
-            remap = np.fromiter((vocabulary.setdefault(t, len(vocabulary)) for t in part.terms),
-                                dtype=np.int32, count=len(part.terms))
-            term_ids.append(remap[part.term_ids] if len(part.terms) else part.term_ids)
-            tfs.append(part.tf)
-            lengths.append(part.lengths)
-            indptrs.append(part.indptr[1:] + offset)
-            offset += int(part.indptr[-1])
-        indptr = np.concatenate([np.zeros(1, dtype=np.int64), *indptrs]) if parts else np.zeros(1, dtype=np.int64)
-        # Rows of one sentence stay together but are no longer sorted by the new ids: that is harmless.
-        return cls(tuple(vocabulary), indptr,
-                   np.concatenate(term_ids) if parts else np.zeros(0, np.int32),
-                   np.concatenate(tfs) if parts else np.zeros(0, np.int32),
-                   np.concatenate(lengths) if parts else np.zeros(0, np.int32))
+    def concatenate(cls, parts: list["TermCounts"]) -> "TermCounts":
+        """One TermCounts of several, sentences in order, on one vocabulary (the list is consumed)."""
+        return TermMerger().concatenate(parts)
 
     def select(self, sentence_ids: np.ndarray) -> "TermCounts":
         """The counts of some sentences only, in the given order (same vocabulary)."""
@@ -94,6 +77,56 @@ class TermCounts:
         np.cumsum(sizes, out=indptr[1:])
         rows = np.repeat(starts - indptr[:-1], sizes) + np.arange(indptr[-1])
         return TermCounts(self.terms, indptr, self.term_ids[rows], self.tf[rows], self.lengths[sentence_ids])
+
+
+def smallest_counts(tf: np.ndarray) -> np.ndarray:
+    """Term frequencies in the smallest type that holds them (sentences rarely repeat a term 255 times)."""
+    top = int(tf.max()) if len(tf) else 0
+    return tf.astype(np.uint8 if top < 2**8 else np.uint16 if top < 2**16 else np.int32, copy=False)
+
+
+class TermMerger:
+    """Puts the term ids of many TermCounts (each with its own vocabulary) onto one vocabulary.
+
+    The corpus builder remaps each worker's chunk as it arrives, so that the parent never holds a
+    vocabulary per chunk.
+    """
+
+    def __init__(self) -> None:
+        self.vocabulary: dict[str, int] = {}
+
+    def remap(self, counts: TermCounts) -> TermCounts:
+        """The same counts with ids into this merger's vocabulary (their ``terms`` left empty)."""
+        remap = np.fromiter((self.vocabulary.setdefault(t, len(self.vocabulary)) for t in counts.terms),
+                            dtype=np.int32, count=len(counts.terms))
+        term_ids = remap[counts.term_ids] if len(counts.terms) else counts.term_ids.astype(np.int32)
+        return TermCounts((), counts.indptr, term_ids, smallest_counts(counts.tf), counts.lengths)
+
+    def concatenate(self, parts: list[TermCounts], remapped: bool = False) -> TermCounts:
+        """One TermCounts of several, sentences in order. ``remapped``: the parts come from ``remap``.
+
+        The list is consumed: each part is dropped once copied, so the peak is the result plus one part.
+        """
+        rows = sum(len(p.term_ids) for p in parts)
+        size = sum(p.size for p in parts)
+        indptr = np.zeros(size + 1, dtype=np.int64)
+        term_ids = np.empty(rows, dtype=np.int32)
+        tf = np.empty(rows, dtype=np.result_type(np.uint8, *(p.tf.dtype for p in parts)))
+        lengths = np.empty(size, dtype=np.int32)
+        row = sentence = 0
+        parts.reverse()  # pop() from the end walks them in order
+        while parts:
+            part = parts.pop()
+            if not remapped:
+                part = self.remap(part)
+            n, m = len(part.term_ids), part.size
+            # Rows of one sentence stay together but are no longer sorted by the new ids: that is harmless.
+            term_ids[row:row + n] = part.term_ids
+            tf[row:row + n] = part.tf
+            lengths[sentence:sentence + m] = part.lengths
+            indptr[sentence + 1:sentence + m + 1] = part.indptr[1:] + row
+            row, sentence = row + n, sentence + m
+        return TermCounts(tuple(self.vocabulary), indptr, term_ids, smallest_counts(tf), lengths)
 
 
 class TermValues(Mapping[str, float]):
@@ -147,37 +180,37 @@ class BM25:
 
     def _build(self, counts: TermCounts, settings: BM25Settings) -> None:
         self.settings = settings
-        self.term_list = counts.terms
-        self.vocabulary = {term: i for i, term in enumerate(counts.terms)}
         self.lengths = counts.lengths
-        size, vocabulary_size = len(counts.lengths), len(counts.terms)
-        doc = np.repeat(np.arange(size, dtype=np.int32), np.diff(counts.indptr))
-        # Term-major order; the sort is stable so each term's sentences stay ascending.
-        order = np.argsort(counts.term_ids, kind="stable")
-        term_of_row = counts.term_ids[order]
-        self.doc_ids = doc[order]
-        del doc
-        self.tf = counts.tf[order]
-        del order
-        document_frequency = np.bincount(term_of_row, minlength=vocabulary_size)
-        if vocabulary_size and not document_frequency.all():
-            # Terms no sentence holds (left by ``select``) would shift the mean idf: rank-bm25 never sees them.
-            used = document_frequency > 0
-            new_id = np.cumsum(used, dtype=np.int64) - 1
-            term_of_row = new_id[term_of_row].astype(np.int32)
-            self.term_list = tuple(t for t, keep in zip(counts.terms, used.tolist()) if keep)
-            self.vocabulary = {term: i for i, term in enumerate(self.term_list)}
-            document_frequency = document_frequency[used]
-            vocabulary_size = len(self.term_list)
-        self.indptr = np.zeros(vocabulary_size + 1, dtype=np.int64)
+        size, rows, vocabulary_size = counts.size, len(counts.term_ids), len(counts.terms)
+        # Term-major order, each term's sentences ascending; then decode the rows a slice at a time.
+        term_of_row, self.doc_ids, tf = _term_major(counts)
+        self.tf = smallest_counts(tf)
+        del tf
+        document_frequency = np.zeros(vocabulary_size, dtype=np.int64)
+        for lo, hi in _slices(rows):
+            document_frequency += np.bincount(term_of_row(lo, hi), minlength=vocabulary_size)
+        # Terms no sentence holds (left by ``select``) would shift the mean idf: rank-bm25 never sees them.
+        used = document_frequency > 0
+        self.term_list = tuple(t for t, keep in zip(counts.terms, used.tolist()) if keep)
+        self.vocabulary = {term: i for i, term in enumerate(self.term_list)}
+        document_frequency = document_frequency[used]
+        self.indptr = np.zeros(len(self.term_list) + 1, dtype=np.int64)
         np.cumsum(document_frequency, out=self.indptr[1:])
         self.idf_values = self._idf(document_frequency, size)
+        idf_by_old_id = np.zeros(vocabulary_size)
+        idf_by_old_id[used] = self.idf_values
         k1, b = settings.k1, settings.b
         avgdl = float(counts.lengths.sum()) / size if size else 0.0
-        # Same operations in the same order as rank-bm25, so each term's contribution is bit-identical.
+        # Same operations in the same order as rank-bm25, so each term's contribution is bit-identical:
+        # idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))).
         norm = k1 * (1 - b + b * counts.lengths / avgdl) if avgdl else np.full(size, float(k1))
-        tf = self.tf.astype(np.float64)
-        self.weights = self.idf_values[term_of_row] * (tf * (k1 + 1) / (tf + norm[self.doc_ids]))
+        self.weights = np.empty(rows)
+        for lo, hi in _slices(rows):
+            tf = self.tf[lo:hi].astype(np.float64)
+            denominator = tf + norm[self.doc_ids[lo:hi]]
+            tf *= k1 + 1
+            tf /= denominator
+            self.weights[lo:hi] = idf_by_old_id[term_of_row(lo, hi)] * tf
         self._finish()
 
     def _finish(self) -> None:
@@ -247,6 +280,44 @@ class BM25:
               weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Ids and scores of the k best sentences with a positive score, best first (ties: lower id first)."""
         return select_top_k(self.scores(query, weights), k)
+
+
+KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
+
+
+def _slices(rows: int, step: int = 1 << 20) -> Iterator[tuple[int, int]]:
+    return ((lo, min(lo + step, rows)) for lo in range(0, rows, step))
+
+
+def _term_major(counts: TermCounts) -> tuple[Callable[[int, int], np.ndarray], np.ndarray, np.ndarray]:
+    """The rows of sentence-major counts in term-major order (sentences ascending within a term).
+
+    Returns a function giving the term ids of rows lo:hi, the sentence ids, and the term frequencies.
+    Each row becomes one int64 key (term, sentence, tf) sorted in place: 8 bytes a row, where an argsort
+    would need the same for its order plus copies of every column.
+    """
+    size, rows = max(counts.size, 1), len(counts.term_ids)
+    top = int(counts.tf.max()) + 1 if rows else 1
+    per_term = size * top
+    if len(counts.terms) * per_term < KEY_LIMIT:
+        key = np.empty(rows, dtype=np.int64)
+        for first in range(0, counts.size, 1 << 15):  # a slice of sentences at a time: small temporaries
+            last = min(first + (1 << 15), counts.size)
+            lo, hi = int(counts.indptr[first]), int(counts.indptr[last])
+            doc = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(counts.indptr[first:last + 1]))
+            key[lo:hi] = (counts.term_ids[lo:hi].astype(np.int64) * size + doc) * top + counts.tf[lo:hi]
+        key.sort()
+        doc_ids = np.empty(rows, dtype=np.int32)
+        tf = np.empty(rows, dtype=counts.tf.dtype)
+        for lo, hi in _slices(rows):
+            doc_ids[lo:hi] = key[lo:hi] // top % size
+            tf[lo:hi] = key[lo:hi] % top
+        return (lambda lo, hi: key[lo:hi] // per_term), doc_ids, tf
+    # Too many terms × sentences for one int64 key: a stable argsort does the same with more memory.
+    order = np.argsort(counts.term_ids, kind="stable")
+    doc = np.repeat(np.arange(counts.size, dtype=np.int32), np.diff(counts.indptr))
+    terms = counts.term_ids[order]
+    return (lambda lo, hi: terms[lo:hi]), doc[order], counts.tf[order]
 
 
 def select_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

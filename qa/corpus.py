@@ -7,9 +7,11 @@ Given the previous index, only the articles whose content changed are tokenized 
 """
 from __future__ import annotations
 
+import ctypes
 import hashlib
 import json
 import multiprocessing
+import multiprocessing.pool
 import os
 import sys
 import threading
@@ -20,7 +22,7 @@ from typing import Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
-from .bm25 import BM25, BM25Settings, TermCounts
+from .bm25 import BM25, BM25Settings, TermCounts, TermMerger
 from .index import Index, build_article, sentence_terms
 from .loading import MAX_BYTES, LoadError, article_files, decode_bytes
 from .table import ArticleTable
@@ -227,6 +229,17 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+def _pool(workers: int, analyzer: Analyzer) -> multiprocessing.pool.Pool:
+    """Worker processes holding an analyzer with the same settings."""
+    global _WORKER_ANALYZER
+    # fork shares the parent's loaded jieba dictionary; it is only safe while no other thread runs
+    # (e.g. inside a Streamlit server), so then the workers start fresh and load their own.
+    forking = threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    _WORKER_ANALYZER = analyzer  # what forked workers inherit
+    context = multiprocessing.get_context("fork" if forking else "spawn")
+    return context.Pool(workers, initializer=_init_worker, initargs=(analyzer.settings,))
+
+
 def tokenize_items(items: list[CorpusItem | None], positions: Sequence[int], analyzer: Analyzer,
                    workers: int | None = None, progress: "Progress | None" = None) -> Iterator[Chunk]:
     """Process the items at ``positions`` in order, on ``workers`` processes; yields one Chunk per chunk."""
@@ -241,13 +254,7 @@ def tokenize_items(items: list[CorpusItem | None], positions: Sequence[int], ana
                 progress.advance(result.items, result.chars)
             yield result
     else:
-        # fork shares the parent's loaded jieba dictionary; it is only safe while no other thread runs
-        # (e.g. inside a Streamlit server), so then the workers start fresh and load their own.
-        method = "fork" if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        context = multiprocessing.get_context(method)
-        global _WORKER_ANALYZER
-        _WORKER_ANALYZER = analyzer
-        with context.Pool(workers, initializer=_init_worker, initargs=(analyzer.settings,)) as pool:
+        with _pool(workers, analyzer) as pool:
             for result in pool.imap(_worker, chunks):
                 if progress:
                     progress.advance(result.items, result.chars)
@@ -286,30 +293,42 @@ def build_index(scanned: Scan, analyzer: Analyzer | None = None, settings: BM25S
             todo.append(position)
     problems = list(scanned.problems)
     tables: list[ArticleTable] = []
-    counts: dict[str, list[TermCounts]] = {}
+    # One vocabulary per field; each chunk's counts are moved onto it as they arrive (no vocabulary per chunk).
+    mergers = {name: TermMerger() for name in sentence_terms((), analyzer)}
+    counts: dict[str, list[TermCounts]] = {name: [] for name in mergers}
     new_article: dict[int, tuple[int, int]] = {}  # position in todo → (chunk number, article in chunk)
     done = 0
     for chunk_number, chunk in enumerate(tokenize_items(items, todo, analyzer, workers, progress)):
         problems.extend(chunk.problems)
         tables.append(chunk.table)
         for name, field_counts in chunk.counts.items():
-            counts.setdefault(name, []).append(field_counts)
+            counts[name].append(mergers[name].remap(field_counts))
         for article_in_chunk, position_in_chunk in enumerate(chunk.kept):
             new_article[done + position_in_chunk] = (chunk_number, article_in_chunk)
         done += chunk.items
     if previous is not None and reusable:
-        old_counts = {name: scorer.counts() for name, scorer in previous.scorers.items()}
-        if counts and set(old_counts) != set(counts):
+        if set(previous.scorers) != set(mergers):
             raise ValueError("the previous index has other scoring fields; rebuild it from scratch")
+        old_counts = {name: mergers[name].remap(scorer.counts()) for name, scorer in previous.scorers.items()}
         tables, counts = _assemble(sources, new_article, previous.articles, old_counts, tables, counts)
+    release_freed_memory()
     table = ArticleTable.concatenate(tables)
     del tables
-    field_names = list(counts) or list(sentence_terms((), analyzer))
+    release_freed_memory()
     scorers = {}
-    for name in field_names:
-        merged = TermCounts.concatenate(counts.pop(name, []))
-        scorers[name] = BM25.from_counts(merged, settings)
+    for name, merger in mergers.items():
+        scorers[name] = BM25.from_counts(merger.concatenate(counts.pop(name), remapped=True), settings)
+        release_freed_memory()
     return Index.from_parts(table, analyzer, scorers, settings, tuple(problems))
+
+
+def release_freed_memory() -> None:
+    """Give freed heap pages back to the operating system (glibc keeps them), so the next step's peak starts
+    lower: the chunks of a million-sentence build leave hundreds of MB of holes once they are merged."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 def _assemble(sources: list[tuple], new_article: dict[int, tuple[int, int]], old_table: ArticleTable,

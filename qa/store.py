@@ -88,6 +88,12 @@ def _code_fingerprints() -> tuple[str, str]:
     return digest(TERM_PIPELINE, ";".join(versions)), digest(INDEX_CODE, f"format {FORMAT}")
 
 
+def _analyzer(settings: AnalyzerSettings) -> Analyzer:
+    """The process's shared analyzer for these settings (``shared_analyzer()`` and ``shared_analyzer(settings)``
+    are different cache entries even for equal settings: asking the same way as the app avoids a second jieba)."""
+    return shared_analyzer() if settings == AnalyzerSettings() else shared_analyzer(settings)
+
+
 def _hash_json(value: object) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
@@ -269,7 +275,7 @@ def load_index(path: str | Path, analyzer: Analyzer | None = None, verify: bool 
     try:
         if verify:
             _verify_files(path, manifest)
-        analyzer = analyzer or shared_analyzer(AnalyzerSettings(**manifest["analyzer"]))
+        analyzer = analyzer or _analyzer(AnalyzerSettings(**manifest["analyzer"]))
         settings = BM25Settings(**manifest["bm25"])
 
         def get_array(name: str, mapped: bool = False) -> np.ndarray:
@@ -384,13 +390,13 @@ def open_index(path: str | Path, analyzer: Analyzer | None = None, settings: BM2
         settings = BM25Settings(**manifest["bm25"]) if manifest and _fits(manifest) else BM25Settings()
     status = check(path, analyzer_settings, settings)
     if status.ok:
-        return load_index(path, analyzer or shared_analyzer(analyzer_settings), verify=False)
+        return load_index(path, analyzer or _analyzer(analyzer_settings), verify=False)
     sources = (status.manifest or manifest or {}).get("sources") or _marker_sources(path)
     if not rebuild or not sources or not all(Path(s).exists() for s in sources):
         hint = f"python -m qa index SOURCE --out {path}"
         raise StoreError(f"cannot use the index at {path}: {status.reason}; rebuild it with: {hint}")
     say(f"index at {path} is {status.state}: {status.reason}; rebuilding from {', '.join(sources)}")
-    return build(sources, path, analyzer or shared_analyzer(analyzer_settings), settings, workers, progress, say=say)
+    return build(sources, path, analyzer or _analyzer(analyzer_settings), settings, workers, progress, say=say)
 
 
 def _marker_sources(path: Path) -> list[str]:

@@ -20,7 +20,9 @@ ARRAYS = {
     "article_sections": np.int64, "article_paragraphs": np.int64, "article_sentences": np.int64,
     "section_ptr": np.int64, "section_paragraph_ids": np.int32,  # per section, its local paragraph ids
     "paragraph_section": np.int32, "paragraph_ptr": np.int64, "paragraph_sentence_ids": np.int32,
-    "text_bytes": np.uint8, "text_ptr": np.int64,  # sentence j's cleaned text
+    # Sentence j's cleaned text, stored only when it differs from raw[start:end] (an empty range means
+    # "the raw text says it", as it does for nearly every sentence not touched by cleaning).
+    "text_bytes": np.uint8, "text_ptr": np.int64,
     "sentence_start": np.int64, "sentence_end": np.int64,
     "sentence_section": np.int32, "sentence_paragraph": np.int32,
 }
@@ -77,7 +79,8 @@ class ArticleTable(Sequence[Article]):
         paragraphs = [p for a in articles for p in a.paragraphs]
         sentences = [s for a in articles for s in a.sentences]
         raw_bytes, raw_ptr = _blob(a.raw for a in articles)
-        text_bytes, text_ptr = _blob(s.text for s in sentences)
+        text_bytes, text_ptr = _blob("" if a.raw[s.start:s.end] == s.text else s.text
+                                     for a in articles for s in a.sentences)
         arrays = {
             "raw_bytes": raw_bytes, "raw_ptr": raw_ptr,
             "article_sections": _ptr([len(a.sections) for a in articles]),
@@ -103,23 +106,35 @@ class ArticleTable(Sequence[Article]):
         return cls(arrays, strings)
 
     @classmethod
-    def concatenate(cls, tables: Sequence["ArticleTable"]) -> "ArticleTable":
-        """One table holding the articles of several, in order (local ids inside an article are unchanged)."""
+    def concatenate(cls, tables: list["ArticleTable"]) -> "ArticleTable":
+        """One table holding the articles of several, in order (local ids inside an article are unchanged).
+
+        The list is consumed: each table is dropped once copied, so the peak is the result plus one table.
+        """
         if not tables:
             return cls.from_articles(())
         arrays: dict[str, np.ndarray] = {}
-        for name in ARRAYS:
-            if name.endswith("_ptr") or name.startswith("article_"):
-                # Offsets: drop each part's leading 0 and shift by what came before.
-                parts, shift = [np.zeros(1, dtype=np.int64)], 0
-                for table in tables:
-                    ptr = table.arrays[name]
-                    parts.append(ptr[1:] + shift)
-                    shift += int(ptr[-1])
-                arrays[name] = np.concatenate(parts)
-            else:
-                arrays[name] = np.concatenate([t.arrays[name] for t in tables]).astype(ARRAYS[name], copy=False)
-        strings = {name: [s for t in tables for s in t.strings[name]] for name in STRINGS}
+        fill: dict[str, int] = {}
+        for name, dtype in ARRAYS.items():
+            pointer = name.endswith("_ptr") or name.startswith("article_")
+            # Offsets drop each part's leading 0 and are shifted by what came before.
+            length = sum(len(t.arrays[name]) - pointer for t in tables) + pointer
+            arrays[name] = np.zeros(length, dtype=np.int64 if pointer else dtype)
+            fill[name] = int(pointer)
+        strings: dict[str, list[str]] = {name: [] for name in STRINGS}
+        tables.reverse()  # pop() from the end walks them in order
+        while tables:
+            table = tables.pop()
+            for name, array in table.arrays.items():
+                target, at = arrays[name], fill[name]
+                if name.endswith("_ptr") or name.startswith("article_"):
+                    target[at:at + len(array) - 1] = array[1:] + target[at - 1]
+                    fill[name] = at + len(array) - 1
+                else:
+                    target[at:at + len(array)] = array
+                    fill[name] = at + len(array)
+            for name in STRINGS:
+                strings[name].extend(table.strings[name])
         return cls(arrays, strings)
 
     def select(self, article_ids: Sequence[int] | np.ndarray) -> "ArticleTable":
@@ -198,8 +213,8 @@ class ArticleTable(Sequence[Article]):
         starts, ends = a["sentence_start"][t0:t1].tolist(), a["sentence_end"][t0:t1].tolist()
         sections_of, paragraphs_of = a["sentence_section"][t0:t1].tolist(), a["sentence_paragraph"][t0:t1].tolist()
         sentences = tuple(
-            Sentence(blob[text_ptr[j] - base:text_ptr[j + 1] - base].decode("utf-8"), starts[j], ends[j],
-                     sections_of[j], paragraphs_of[j])
+            Sentence(blob[text_ptr[j] - base:text_ptr[j + 1] - base].decode("utf-8") if text_ptr[j + 1] > text_ptr[j]
+                     else raw[starts[j]:ends[j]], starts[j], ends[j], sections_of[j], paragraphs_of[j])
             for j in range(t1 - t0))
         return Article(name=self.strings["names"][i], title=self.strings["titles"][i], raw=raw, sections=sections,
                        paragraphs=paragraphs, sentences=sentences, source=self.strings["sources"][i])
@@ -225,8 +240,13 @@ class ArticleTable(Sequence[Article]):
 
     def sentence_text(self, global_id: int) -> str:
         """The cleaned text of one sentence by its global id, without building its article."""
-        ptr = self.arrays["text_ptr"]
-        return bytes(self.arrays["text_bytes"][ptr[global_id]:ptr[global_id + 1]]).decode("utf-8")
+        a = self.arrays
+        lo, hi = a["text_ptr"][global_id], a["text_ptr"][global_id + 1]
+        if hi > lo:
+            return bytes(a["text_bytes"][lo:hi]).decode("utf-8")
+        article = int(np.searchsorted(a["article_sentences"], global_id, side="right")) - 1
+        raw = bytes(a["raw_bytes"][a["raw_ptr"][article]:a["raw_ptr"][article + 1]]).decode("utf-8")
+        return raw[a["sentence_start"][global_id]:a["sentence_end"][global_id]]
 
 
 def sentence_refs(articles: Sequence[Article]) -> np.ndarray:

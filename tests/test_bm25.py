@@ -138,3 +138,14 @@ def test_token_ids_and_documents_count_alike() -> None:
                 for lo, hi in zip(counts.indptr[:-1], counts.indptr[1:])]
         assert rows == [[("a", 2), ("b", 1)], [("c", 1)], [], [("b", 2)]]
         assert counts.lengths.tolist() == [3, 1, 0, 2]
+
+
+def test_the_argsort_fallback_builds_the_same_index(drcd_tokens, monkeypatch) -> None:
+    """Corpora too big for one int64 sort key take the stable-argsort path: same arrays, bit for bit."""
+    documents = drcd_tokens[0][:1000]
+    fast = BM25(documents)
+    monkeypatch.setattr("qa.bm25.KEY_LIMIT", 0)
+    slow = BM25(documents)
+    assert slow.term_list == fast.term_list
+    for name, array in fast.arrays().items():
+        np.testing.assert_array_equal(slow.arrays()[name], array, err_msg=name)

@@ -52,6 +52,8 @@ def test_round_trip_gives_identical_answers(built, corpus, analyzer) -> None:
     assert answers(loaded) == answers(index)
     assert sum(bool(a) for a in answers(loaded)) >= len(SEED_QUESTIONS)
     assert tuple(loaded.articles) == tuple(index.articles)  # every field of every sentence
+    texts = [s.text for article in index.articles for s in article.sentences]
+    assert [loaded.articles.sentence_text(i) for i in range(len(texts))] == texts
     # ... and the same answers as the in-memory engine over the same folder (scores to rounding).
     memory = qa.load_corpus(corpus, analyzer)
     for ours, theirs in zip(answers(loaded), answers(memory)):
