@@ -249,6 +249,13 @@ class ArticleTable(Sequence[Article]):
         return raw[a["sentence_start"][global_id]:a["sentence_end"][global_id]]
 
 
+def article_names(articles: Sequence[Article]) -> list[tuple[str, str]]:
+    """Every article's (name, title) — from the columns when the articles are a table, without building them."""
+    if isinstance(articles, ArticleTable):
+        return list(zip(articles.names, articles.titles))
+    return [(article.name, article.title) for article in articles]
+
+
 def sentence_refs(articles: Sequence[Article]) -> np.ndarray:
     """Global sentence id → (article index, sentence index within the article), as an (n, 2) int64 array."""
     if isinstance(articles, ArticleTable):

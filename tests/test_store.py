@@ -52,6 +52,7 @@ def test_round_trip_gives_identical_answers(built, corpus, analyzer) -> None:
     assert answers(loaded) == answers(index)
     assert sum(bool(a) for a in answers(loaded)) >= len(SEED_QUESTIONS)
     assert tuple(loaded.articles) == tuple(index.articles)  # every field of every sentence
+    assert qa.table.article_names(loaded.articles) == [(a.name, a.title) for a in index.articles]
     texts = [s.text for article in index.articles for s in article.sentences]
     assert [loaded.articles.sentence_text(i) for i in range(len(texts))] == texts
     # ... and the same answers as the in-memory engine over the same folder (scores to rounding).
