@@ -297,9 +297,9 @@ def job_build(job: dict) -> dict:
     else:
         seconds, model = timed(lambda: BM25(tokens))
         query = lambda q: model.top_k(q, TOP_K)  # noqa: E731
+    after_build = rss_mb()  # before the token lists go: "after − before" is then what the index adds
     del tokens
     gc.collect()
-    after_build = rss_mb()
     query(queries[0])
     ms = latencies_ms(query, queries)
     out = Path(job["save"])
@@ -340,9 +340,12 @@ def job_serve(job: dict) -> dict:
 
         shared_analyzer()  # jieba is part of start-up, not of reading the index
         baseline = rss_mb()
+        # Reading alone (no checksums, no source check) first, then dropped: one copy in memory at a time.
+        result["load_index_s"] = timed(lambda: load_index(job["index"], verify=False))[0]
+        gc.collect()
         # rebuild=False: an index found stale (say, the code changed meanwhile) must fail the run, not be rebuilt.
         seconds, model = timed(lambda: open_index(job["index"], rebuild=False))
-        result["load_index_s"] = timed(lambda: load_index(job["index"], verify=False))[0]
+        result["loaded_mb"] = rss_mb() - baseline
         query = lambda q: model.bm25.top_k(q, TOP_K)  # noqa: E731
         questions = job["questions"]
         model.ask(questions[0])
@@ -472,6 +475,7 @@ def print_size(r: dict) -> None:
     print(f"| query runs | " + " | ".join(str(r[s]["runs"]) for s in systems) + " | |")
     row("peak RSS while building, MB", get("peak_mb"), "{:,.0f}")
     row("… of which the index (after build − before), MB", {s: r[s]["after_build_mb"] - r[s]["baseline_mb"] for s in systems}, "{:,.0f}")
+    row("RSS added by reload + queries, MB", {s: r[s]["serve"]["peak_mb"] - r[s]["serve"]["baseline_mb"] for s in systems}, "{:,.0f}")
     row("reload from disk, s", {s: r[s]["serve"]["load_s"] for s in systems}, "{:.2f}")
     row("peak RSS serving (reload + queries), MB; ours also holds jieba for `ask()`",
         {s: r[s]["serve"]["peak_mb"] for s in systems}, "{:,.0f}")
@@ -512,18 +516,27 @@ def bench_sizes(args: argparse.Namespace) -> None:
         if len(texts) >= args.sample:
             break
     tokenization = run_job({"kind": "tokenize", "texts": texts[: args.sample], "workers": args.workers})
-    print(f"machine: {info}")
-    print(f"questions: {args.questions} from the data sets (one in 20 off-topic), pre-tokenized for the query rows; "
-          f"top-{TOP_K}; each system measured in its own subprocess; total time {time.perf_counter() - started:.0f} s")
+    results = {"machine": info, "questions": args.questions, "seconds": time.perf_counter() - started,
+               "sizes": all_results, "tokenization": tokenization}
+    print_report(results)
+    out = Path(args.work) / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    out.write_text(json.dumps(results, ensure_ascii=False), encoding="utf-8")
+    print(f"\n(raw figures: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}; "
+          f"`python -m qa.bench --report FILE` prints these tables again)")
+
+
+def print_report(results: dict) -> None:
+    """The tables of one run (fresh, or read back from its raw figures)."""
+    print(f"machine: {results['machine']}")
+    questions = results.get("questions", len(results["sizes"][0]["ours"]["query_ms"]) if results["sizes"] else 0)
+    print(f"questions: {questions} from the data sets (one in 20 off-topic), pre-tokenized for the query rows; "
+          f"top-{TOP_K}; each system measured in its own subprocess"
+          + (f"; total time {results['seconds']:.0f} s" if "seconds" in results else ""))
     print("bm25s: method 'robertson' (k1 1.5, b 0.75), numpy backend; its scores are not rank-bm25's (no (k1+1) "
           "factor, idf clipped at 0) — ours equal rank-bm25's to 1e-9 (tests/test_bm25.py).")
-    for result in all_results:
+    for result in results["sizes"]:
         print_size(result)
-    print_tokenization(tokenization)
-    out = Path(args.work) / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"machine": info, "sizes": all_results, "tokenization": tokenization},
-                              ensure_ascii=False), encoding="utf-8")
-    print(f"\n(raw figures: {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out})")
+    print_tokenization(results["tokenization"])
 
 
 def parse_size(text: str) -> int:
@@ -547,11 +560,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="which of rank-bm25,bm25s,ours (default all)")
     parser.add_argument("--workers", type=int, default=None, help="tokenizing processes (default: all cores)")
     parser.add_argument("--sample", type=int, default=20_000, help="sentences for the tokenization throughput")
+    parser.add_argument("--report", metavar="RESULTS.json", help="print the tables of an earlier run's raw figures")
     parser.add_argument("--job", action="store_true", help=argparse.SUPPRESS)  # internal: one job from stdin
     args = parser.parse_args(argv)
     if args.job:
         job = json.loads(sys.stdin.read())
         print(json.dumps(JOBS[job["kind"]](job)))
+        return 0
+    if args.report:
+        print_report(json.loads(Path(args.report).read_text(encoding="utf-8")))
         return 0
     unknown = [s for s in args.systems if s not in SYSTEMS]
     if unknown:

@@ -54,14 +54,23 @@ class TermCounts:
     def from_token_ids(cls, terms: tuple[str, ...], token_ids: np.ndarray, lengths: np.ndarray) -> "TermCounts":
         """Count already encoded tokens (``token_ids`` holds every sentence's tokens one after another)."""
         lengths = np.asarray(lengths, dtype=np.int32)
-        size = len(lengths)
-        doc = np.repeat(np.arange(size, dtype=np.int64), lengths)
-        # One int64 key per (sentence, term): sorting it groups a sentence's repeats of a term.
-        keys, tf = np.unique(doc * max(len(terms), 1) + token_ids, return_counts=True)
-        rows_doc = keys // max(len(terms), 1)
+        size, width = len(lengths), max(len(terms), 1)
+        ends = np.cumsum(lengths, dtype=np.int64)
         indptr = np.zeros(size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(rows_doc, minlength=size), out=indptr[1:])
-        return cls(terms, indptr, (keys % max(len(terms), 1)).astype(np.int32), smallest_counts(tf), lengths)
+        ids, tfs = [], []
+        # A slice of sentences at a time (each sentence is counted on its own), so temporaries stay small.
+        for first in range(0, size, SLICE_SENTENCES):
+            last = min(first + SLICE_SENTENCES, size)
+            lo, hi = (int(ends[first - 1]) if first else 0), int(ends[last - 1])
+            doc = np.repeat(np.arange(first, last, dtype=np.int64), lengths[first:last])
+            # One int64 key per (sentence, term): sorting it groups a sentence's repeats of a term.
+            keys, tf = np.unique(doc * width + token_ids[lo:hi], return_counts=True)
+            indptr[first + 1:last + 1] = np.bincount(keys // width - first, minlength=last - first)
+            ids.append((keys % width).astype(np.int32))
+            tfs.append(smallest_counts(tf))
+        np.cumsum(indptr, out=indptr)
+        return cls(terms, indptr, np.concatenate(ids) if ids else np.zeros(0, np.int32),
+                   smallest_counts(np.concatenate(tfs)) if tfs else np.zeros(0, np.uint8), lengths)
 
     @classmethod
     def concatenate(cls, parts: list["TermCounts"]) -> "TermCounts":
@@ -283,6 +292,7 @@ class BM25:
 
 
 KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
+SLICE_SENTENCES = 1 << 15  # sentences per slice when building: bounds the temporaries
 
 
 def _slices(rows: int, step: int = 1 << 20) -> Iterator[tuple[int, int]]:
@@ -301,8 +311,8 @@ def _term_major(counts: TermCounts) -> tuple[Callable[[int, int], np.ndarray], n
     per_term = size * top
     if len(counts.terms) * per_term < KEY_LIMIT:
         key = np.empty(rows, dtype=np.int64)
-        for first in range(0, counts.size, 1 << 15):  # a slice of sentences at a time: small temporaries
-            last = min(first + (1 << 15), counts.size)
+        for first in range(0, counts.size, SLICE_SENTENCES):  # a slice of sentences at a time: small temporaries
+            last = min(first + SLICE_SENTENCES, counts.size)
             lo, hi = int(counts.indptr[first]), int(counts.indptr[last])
             doc = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(counts.indptr[first:last + 1]))
             key[lo:hi] = (counts.term_ids[lo:hi].astype(np.int64) * size + doc) * top + counts.tf[lo:hi]

@@ -75,6 +75,9 @@ def _index(args: argparse.Namespace) -> int:
     """Build or update an on-disk index of a corpus (folder of .txt/.md, or .jsonl)."""
     from .store import StoreError, build
 
+    if args.workers is not None and args.workers < 1:
+        print("error: --workers must be at least 1", file=sys.stderr)
+        return 2
     started = time.perf_counter()
     say = lambda note: print(note, file=sys.stderr)  # noqa: E731 - a one-line callback
     try:

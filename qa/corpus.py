@@ -71,8 +71,11 @@ class Scan:
         return h.hexdigest()
 
 
-def scan(sources: str | Path | Iterable[str | Path]) -> Scan:
-    """Read a corpus source: folders (their .txt/.md files, recursively), .jsonl files, or single article files."""
+def scan(sources: str | Path | Iterable[str | Path], keep_content: bool = True) -> Scan:
+    """Read a corpus source: folders (their .txt/.md files, recursively), .jsonl files, or single article files.
+
+    ``keep_content=False`` keeps only names and digests (enough to tell whether an index is stale).
+    """
     if isinstance(sources, (str, Path)):
         sources = [sources]
     paths = tuple(str(Path(s).resolve()) for s in sources)
@@ -80,7 +83,7 @@ def scan(sources: str | Path | Iterable[str | Path]) -> Scan:
     problems: list[str] = []
     for source in map(Path, paths):
         if source.is_file() and source.suffix.lower() in JSONL_SUFFIXES:
-            _scan_jsonl(source, items, problems)
+            _scan_jsonl(source, items, problems, keep_content)
             continue
         try:
             files = article_files(source)
@@ -101,11 +104,15 @@ def scan(sources: str | Path | Iterable[str | Path]) -> Scan:
                 problems.append(f"{file}: cannot read: {error.strerror or error}")
                 continue
             name = file.relative_to(root).as_posix()
-            items.append(CorpusItem(name, str(file), data).with_digest())
+            items.append(_kept(CorpusItem(name, str(file), data).with_digest(), keep_content))
     return Scan(paths, items, problems)
 
 
-def _scan_jsonl(path: Path, items: list[CorpusItem], problems: list[str]) -> None:
+def _kept(item: CorpusItem, keep_content: bool) -> CorpusItem:
+    return item if keep_content else replace(item, content=b"")
+
+
+def _scan_jsonl(path: Path, items: list[CorpusItem], problems: list[str], keep_content: bool = True) -> None:
     """Items from a JSON Lines file, one article per line; each bad line is reported and skipped."""
     try:
         handle = path.open("rb")
@@ -128,7 +135,7 @@ def _scan_jsonl(path: Path, items: list[CorpusItem], problems: list[str]) -> Non
             if problem:
                 problems.append(f"{where}: {problem}")
             else:
-                items.append(item)
+                items.append(_kept(item, keep_content))
 
 
 def _json_item(line: str, where: str) -> tuple[str, CorpusItem | None]:

@@ -131,6 +131,7 @@ def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), cont
         if not _FIELD_NAME.match(name):
             raise ValueError(f"scoring field name {name!r} cannot be a file name; use letters, digits and _")
     path.parent.mkdir(parents=True, exist_ok=True)
+    _remove_leftovers(path)
     temporary = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir()
     try:
@@ -185,6 +186,24 @@ def _refuse_foreign(path: Path) -> None:
         raise StoreError(f"{path} exists and is not an index folder; choose another folder for the index")
 
 
+def _remove_leftovers(path: Path) -> None:
+    """Delete temporary folders of earlier saves whose process died (killed mid-build, power cut)."""
+    for leftover in path.parent.glob(f".{path.name}.*-*-*"):
+        match = re.fullmatch(rf"\.{re.escape(path.name)}\.(?:tmp|old)-(\d+)-[0-9a-f]{{8}}", leftover.name)
+        if not match or not leftover.is_dir():
+            continue
+        pid = int(match.group(1))
+        try:
+            os.kill(pid, 0)  # signal 0: only asks whether the process exists
+            alive = True
+        except ProcessLookupError:
+            alive = False
+        except PermissionError:  # it exists, under another user
+            alive = True
+        if not alive:
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
 def _replace(new: Path, path: Path) -> None:
     """Move a finished folder into place; an existing index is renamed away first, then deleted."""
     old = None
@@ -232,7 +251,7 @@ def check(path: str | Path, analyzer_settings: AnalyzerSettings = AnalyzerSettin
     if manifest.get("term_key") != term_key(analyzer_settings):
         return Status("stale", "the tokenizer's settings or code changed since the index was built", manifest)
     if source and manifest.get("sources"):
-        scanned = scan(manifest["sources"])
+        scanned = scan(manifest["sources"], keep_content=False)
         if scanned.content != manifest.get("content"):
             return Status("stale", _what_changed(path, manifest, scanned), manifest)
     expected = index_key(analyzer_settings, settings, manifest.get("content", ""))

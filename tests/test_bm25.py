@@ -140,11 +140,13 @@ def test_token_ids_and_documents_count_alike() -> None:
         assert counts.lengths.tolist() == [3, 1, 0, 2]
 
 
-def test_the_argsort_fallback_builds_the_same_index(drcd_tokens, monkeypatch) -> None:
-    """Corpora too big for one int64 sort key take the stable-argsort path: same arrays, bit for bit."""
+@pytest.mark.parametrize("setting, value", [("KEY_LIMIT", 0), ("SLICE_SENTENCES", 7)])
+def test_the_big_corpus_paths_build_the_same_index(drcd_tokens, monkeypatch, setting, value) -> None:
+    """Corpora too big for one int64 sort key take a stable argsort; big ones are counted and sorted in
+    slices of sentences: the same arrays, bit for bit."""
     documents = drcd_tokens[0][:1000]
     fast = BM25(documents)
-    monkeypatch.setattr("qa.bm25.KEY_LIMIT", 0)
+    monkeypatch.setattr(f"qa.bm25.{setting}", value)
     slow = BM25(documents)
     assert slow.term_list == fast.term_list
     for name, array in fast.arrays().items():

@@ -3,6 +3,7 @@ rebuilt, never used; files are numpy arrays and JSON, never pickles; the CLI's i
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -196,6 +197,17 @@ def test_an_interrupted_save_leaves_the_previous_index_intact(built, analyzer) -
     assert [p.name for p in path.parent.iterdir() if p.name.startswith(".")] == []  # no temporary folder left
 
 
+def test_leftovers_of_a_killed_build_are_removed_and_live_ones_kept(built, analyzer) -> None:
+    path, index = built
+    dead = path.parent / f".{path.name}.tmp-{2**22 + 12345}-0123abcd"  # above Linux's pid_max: never running
+    live = path.parent / f".{path.name}.tmp-{os.getpid()}-4567cdef"
+    for folder in (dead, live):
+        folder.mkdir()
+        (folder / "table.raw_bytes.npy").write_bytes(b"half written")
+    store.save_index(index, path)
+    assert not dead.exists() and live.exists()
+
+
 def test_unusable_index_without_a_source_says_how_to_build_one(tmp_path, analyzer) -> None:
     with pytest.raises(store.StoreError, match=r"no index at .*python -m qa index SOURCE --out"):
         store.open_index(tmp_path / "nothing", analyzer)
@@ -228,5 +240,7 @@ def test_cli_index_then_ask_from_it(corpus, tmp_path) -> None:
     assert asked.returncode == 0, asked.stderr
     record = json.loads(asked.stdout.splitlines()[0])
     assert (record["doc"], record["text"]) == ("news/typhoon.txt", "颱風季節通常在夏天和秋天。")
+    bad = run_cli("index", str(corpus), "--out", str(out), "--workers", "0")
+    assert bad.returncode == 2 and "--workers must be at least 1" in bad.stderr
     missing = run_cli("ask", "--index", str(tmp_path / "missing"), "問題")
     assert missing.returncode == 2 and "python -m qa index" in missing.stderr and "Traceback" not in missing.stderr
