@@ -97,11 +97,35 @@ def machine_info() -> str:
     return f"{cpu}; {system}; " + ", ".join(versions) + load
 
 
+def code_version() -> str:
+    """The commit the figures come from, and whether qa/ had uncommitted changes."""
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                                timeout=30).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "qa"], cwd=ROOT, capture_output=True,
+                               text=True, timeout=30).stdout.strip()
+    except OSError:
+        return "?"
+    return f"{commit or '?'}{' + uncommitted changes in qa/' if dirty else ''}"
+
+
+def snapshot_code(work: Path) -> Path:
+    """A copy of qa/ for the jobs of a long run: others editing the tree meanwhile must not make the index
+    built at the start stale (or the figures a mix of two versions)."""
+    target = work / "code"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(ROOT / "qa", target / "qa", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+CODE = ROOT  # where jobs import qa from (bench_sizes points it at a snapshot)
+
+
 def run_job(job: dict, timeout: float = 7200) -> dict:
     """Run one measurement in a fresh Python process; its last stdout line is the JSON result."""
     # The job goes in on stdin: a thousand questions or a sample of sentences are too long for a command line.
     result = subprocess.run([sys.executable, "-m", "qa.bench", "--job"], input=json.dumps(job, ensure_ascii=False),
-                            cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
+                            cwd=CODE, capture_output=True, text=True, encoding="utf-8", timeout=timeout)
     if result.returncode != 0:
         raise RuntimeError(f"benchmark job {job['kind']} ({job.get('system', '')}) failed:\n{result.stderr[-3000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -160,6 +184,7 @@ def bench_seed(runs: int = 5, builds: int = 20, count: int = 1000) -> None:
     from .tokens import shared_analyzer
 
     print(f"machine: {machine_info()}")
+    print(f"code: {code_version()}")
     starts, parts = [], []
     for _ in range(runs):
         started = time.perf_counter()
@@ -244,11 +269,10 @@ def write_token_lists(index_dir: Path, out: Path) -> None:
     the common input of every system. Term order inside a sentence is lost: BM25 is a bag of words."""
     import numpy as np
 
-    from .bm25 import BM25, BM25Settings
+    from .bm25 import ARRAY_NAMES, BM25, BM25Settings
 
     terms = json.loads((index_dir / "field.words.terms.json").read_text(encoding="utf-8"))
-    arrays = {name: np.load(index_dir / f"field.words.{name}.npy")
-              for name in ("indptr", "doc_ids", "tf", "weights", "idf_values", "lengths")}
+    arrays = {name: np.load(index_dir / f"field.words.{name}.npy") for name in ARRAY_NAMES}
     counts = BM25.from_arrays(terms, arrays, BM25Settings()).counts()
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "ids.npy", np.repeat(counts.term_ids, counts.tf))
@@ -503,9 +527,12 @@ def print_tokenization(t: dict) -> None:
 
 
 def bench_sizes(args: argparse.Namespace) -> None:
+    global CODE
     say = lambda message: print(message, file=sys.stderr, flush=True)  # noqa: E731
     started = time.perf_counter()
     info = machine_info()
+    version = code_version()
+    CODE = snapshot_code(Path(args.work))
     all_results = []
     for size in args.sizes:
         all_results.append(bench_size(size, args, say))
@@ -516,7 +543,7 @@ def bench_sizes(args: argparse.Namespace) -> None:
         if len(texts) >= args.sample:
             break
     tokenization = run_job({"kind": "tokenize", "texts": texts[: args.sample], "workers": args.workers})
-    results = {"machine": info, "questions": args.questions, "seconds": time.perf_counter() - started,
+    results = {"machine": info, "code": version, "questions": args.questions, "seconds": time.perf_counter() - started,
                "sizes": all_results, "tokenization": tokenization}
     print_report(results)
     out = Path(args.work) / f"results-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -528,6 +555,7 @@ def bench_sizes(args: argparse.Namespace) -> None:
 def print_report(results: dict) -> None:
     """The tables of one run (fresh, or read back from its raw figures)."""
     print(f"machine: {results['machine']}")
+    print(f"code: {results.get('code', '?')}")
     questions = results.get("questions", len(results["sizes"][0]["ours"]["query_ms"]) if results["sizes"] else 0)
     print(f"questions: {questions} from the data sets (one in 20 off-topic), pre-tokenized for the query rows; "
           f"top-{TOP_K}; each system measured in its own subprocess"

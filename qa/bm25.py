@@ -1,9 +1,11 @@
 """BM25 (Okapi, as rank-bm25 computes it) over a compressed inverted index: only sentences holding a query term are touched.
 
 The index is a handful of flat numpy arrays (term-major, like a CSC matrix), not a dict per sentence:
-``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_ids`` (ascending), ``tf`` and ``weights``
-(the term's whole BM25 contribution to that sentence, precomputed). At a million sentences that is
-about 14 bytes per posting and no Python object per sentence or per posting.
+``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_ids`` (int32, ascending) and ``tf`` (one byte
+unless a sentence repeats a term 255 times). That is 5 bytes per posting and no Python object per sentence or
+per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
+floating-point operations in the same order as rank-bm25 (so scores stay bit-identical per term): storing it
+would cost 8 bytes more per posting, and with the character fields a million sentences hold ~85 M postings.
 """
 from __future__ import annotations
 
@@ -182,7 +184,7 @@ class BM25:
         bm25.settings = settings
         bm25.vocabulary = {term: i for i, term in enumerate(terms)}
         bm25.term_list = tuple(terms)
-        for name in ("indptr", "doc_ids", "tf", "weights", "idf_values", "lengths"):
+        for name in ARRAY_NAMES:
             setattr(bm25, name, arrays[name])
         bm25._finish()
         return bm25
@@ -190,14 +192,15 @@ class BM25:
     def _build(self, counts: TermCounts, settings: BM25Settings) -> None:
         self.settings = settings
         self.lengths = counts.lengths
-        size, rows, vocabulary_size = counts.size, len(counts.term_ids), len(counts.terms)
+        size, vocabulary_size = counts.size, len(counts.terms)
         # Term-major order, each term's sentences ascending; then decode the rows a slice at a time.
         term_of_row, self.doc_ids, tf = _term_major(counts)
         self.tf = smallest_counts(tf)
         del tf
         document_frequency = np.zeros(vocabulary_size, dtype=np.int64)
-        for lo, hi in _slices(rows):
+        for lo, hi in _slices(len(self.doc_ids)):
             document_frequency += np.bincount(term_of_row(lo, hi), minlength=vocabulary_size)
+        del term_of_row  # it holds the sort key (8 bytes a posting): free it before the vocabulary is made
         # Terms no sentence holds (left by ``select``) would shift the mean idf: rank-bm25 never sees them.
         used = document_frequency > 0
         self.term_list = tuple(t for t, keep in zip(counts.terms, used.tolist()) if keep)
@@ -206,26 +209,44 @@ class BM25:
         self.indptr = np.zeros(len(self.term_list) + 1, dtype=np.int64)
         np.cumsum(document_frequency, out=self.indptr[1:])
         self.idf_values = self._idf(document_frequency, size)
-        idf_by_old_id = np.zeros(vocabulary_size)
-        idf_by_old_id[used] = self.idf_values
-        k1, b = settings.k1, settings.b
-        avgdl = float(counts.lengths.sum()) / size if size else 0.0
-        # Same operations in the same order as rank-bm25, so each term's contribution is bit-identical:
-        # idf * (tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl))).
-        norm = k1 * (1 - b + b * counts.lengths / avgdl) if avgdl else np.full(size, float(k1))
-        self.weights = np.empty(rows)
-        for lo, hi in _slices(rows):
-            tf = self.tf[lo:hi].astype(np.float64)
-            denominator = tf + norm[self.doc_ids[lo:hi]]
-            tf *= k1 + 1
-            tf /= denominator
-            self.weights[lo:hi] = idf_by_old_id[term_of_row(lo, hi)] * tf
         self._finish()
 
     def _finish(self) -> None:
         self.size = len(self.lengths)
         self.avgdl = float(self.lengths.sum()) / self.size if self.size else 0.0
         self.idf = TermValues(self.vocabulary, self.idf_values)
+        # A contribution is idf × a value that depends only on (tf, sentence length): tabulate that value for
+        # every length the corpus has and every tf, so a query looks it up instead of dividing per posting.
+        top = int(self.tf.max()) + 1 if len(self.tf) else 1
+        lengths, rank = np.unique(self.lengths, return_inverse=True)
+        if top <= 256 and len(lengths) * top <= TABLE_LIMIT:
+            tf = np.tile(np.arange(top, dtype=np.float64), len(lengths))
+            self._table = self._tf_part(tf, np.repeat(lengths, top))
+            self._row = (rank.reshape(-1) * top).astype(np.int32)  # sentence → its length's row of the table
+        else:  # a sentence repeats a term 256+ times, or lengths vary wildly: compute per posting instead
+            self._table = self._row = None
+
+    def _tf_part(self, tf: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """tf * (k1 + 1) / (tf + k1 * (1 - b + b * dl / avgdl)), in rank-bm25's order of operations (``tf`` is
+        float64 and overwritten)."""
+        k1, b = self.settings.k1, self.settings.b
+        norm = k1 * (1 - b + b * lengths / self.avgdl) if self.avgdl else np.full(len(lengths), float(k1))
+        denominator = tf + norm
+        tf *= k1 + 1
+        tf /= denominator
+        return tf
+
+    def _weights(self, lo: int, hi: int, idf: float) -> np.ndarray:
+        """The BM25 contribution of postings lo:hi (one term's, whose idf is given) to their sentences."""
+        ids, tf = self.doc_ids[lo:hi], self.tf[lo:hi]
+        if self._table is not None:
+            cell = self._row.take(ids)
+            cell += tf
+            weights = self._table.take(cell)
+        else:
+            weights = self._tf_part(tf.astype(np.float64), self.lengths.take(ids))
+        weights *= idf  # idf × tf part, as rank-bm25 multiplies (IEEE products commute exactly)
+        return weights
 
     def _idf(self, document_frequency: np.ndarray, size: int) -> np.ndarray:
         """rank-bm25's Okapi idf: log(N-n+.5) - log(n+.5), negatives replaced by epsilon × mean idf."""
@@ -237,8 +258,7 @@ class BM25:
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything but the term list, as arrays (what ``from_arrays`` takes back)."""
-        return {"indptr": self.indptr, "doc_ids": self.doc_ids, "tf": self.tf, "weights": self.weights,
-                "idf_values": self.idf_values, "lengths": self.lengths}
+        return {name: getattr(self, name) for name in ARRAY_NAMES}
 
     def counts(self) -> TermCounts:
         """The sentence-major counts this index was built from (to rebuild after some sentences change)."""
@@ -248,13 +268,19 @@ class BM25:
         np.cumsum(np.bincount(self.doc_ids, minlength=self.size), out=indptr[1:])
         return TermCounts(self.term_list, indptr, term_of_row[order], self.tf[order], self.lengths)
 
-    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
-        """The ids of the sentences holding a term (ascending) and the term's BM25 weight in each."""
+    def _span(self, term: str) -> tuple[int, int, int]:
+        """A term's id and the bounds of its postings; (-1, 0, 0) when no sentence holds it."""
         term_id = self.vocabulary.get(term)
         if term_id is None:
-            return np.zeros(0, dtype=np.int32), np.zeros(0)
-        lo, hi = self.indptr[term_id], self.indptr[term_id + 1]
-        return self.doc_ids[lo:hi], self.weights[lo:hi]
+            return -1, 0, 0
+        return term_id, int(self.indptr[term_id]), int(self.indptr[term_id + 1])
+
+    def postings(self, term: str) -> tuple[np.ndarray, np.ndarray]:
+        """The ids of the sentences holding a term (ascending) and the term's BM25 weight in each."""
+        term_id, lo, hi = self._span(term)
+        if term_id < 0:
+            return np.zeros(0, dtype=self.doc_ids.dtype), np.zeros(0)
+        return self.doc_ids[lo:hi], self._weights(lo, hi, float(self.idf_values[term_id]))
 
     def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
         """BM25 score of every sentence for the query (repeated query terms count again, as in rank-bm25).
@@ -263,18 +289,22 @@ class BM25:
         """
         scores = np.zeros(self.size)
         for term, count in Counter(query).items():
-            ids, term_weights = self.postings(term)
-            if len(ids):
+            term_id, lo, hi = self._span(term)
+            if hi > lo:
+                term_weights = self._weights(lo, hi, float(self.idf_values[term_id]))
                 factor = count * (weights.get(term, 1.0) if weights else 1.0)
-                # ids are distinct within a term, so a fancy-indexed += adds each weight exactly once.
-                scores[ids] += term_weights if factor == 1 else factor * term_weights
+                if factor != 1:
+                    term_weights *= factor
+                # ids are distinct within a term, so each weight is added exactly once (add.at: the fast scatter).
+                np.add.at(scores, self.doc_ids[lo:hi], term_weights)
         return scores
 
     def terms_in(self, doc_id: int, terms: Iterable[str]) -> set[str]:
         """Which of ``terms`` the sentence holds (a binary search per term: no re-tokenizing the sentence)."""
         found = set()
         for term in terms:
-            ids, _ = self.postings(term)
+            _, lo, hi = self._span(term)
+            ids = self.doc_ids[lo:hi]
             position = int(np.searchsorted(ids, doc_id))
             if position < len(ids) and ids[position] == doc_id:
                 found.add(term)
@@ -291,8 +321,15 @@ class BM25:
         return select_top_k(self.scores(query, weights), k)
 
 
+TABLE_LIMIT = 1 << 20  # cells of the (length, tf) table of a field (8 bytes each)
+ARRAY_NAMES = ("indptr", "doc_ids", "tf", "idf_values", "lengths")  # what ``arrays`` gives and a store keeps
 KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
 SLICE_SENTENCES = 1 << 15  # sentences per slice when building: bounds the temporaries
+
+
+def doc_id_type(size: int) -> type:
+    """Sentence ids take 4 bytes a posting while they fit (up to 2**31 sentences), 8 beyond."""
+    return np.int32 if size < 2**31 else np.int64
 
 
 def _slices(rows: int, step: int = 1 << 20) -> Iterator[tuple[int, int]]:
@@ -317,7 +354,7 @@ def _term_major(counts: TermCounts) -> tuple[Callable[[int, int], np.ndarray], n
             doc = np.repeat(np.arange(first, last, dtype=np.int64), np.diff(counts.indptr[first:last + 1]))
             key[lo:hi] = (counts.term_ids[lo:hi].astype(np.int64) * size + doc) * top + counts.tf[lo:hi]
         key.sort()
-        doc_ids = np.empty(rows, dtype=np.int32)
+        doc_ids = np.empty(rows, dtype=doc_id_type(size))
         tf = np.empty(rows, dtype=counts.tf.dtype)
         for lo, hi in _slices(rows):
             doc_ids[lo:hi] = key[lo:hi] // top % size
@@ -325,14 +362,28 @@ def _term_major(counts: TermCounts) -> tuple[Callable[[int, int], np.ndarray], n
         return (lambda lo, hi: key[lo:hi] // per_term), doc_ids, tf
     # Too many terms × sentences for one int64 key: a stable argsort does the same with more memory.
     order = np.argsort(counts.term_ids, kind="stable")
-    doc = np.repeat(np.arange(counts.size, dtype=np.int32), np.diff(counts.indptr))
+    doc = np.repeat(np.arange(counts.size, dtype=doc_id_type(counts.size)), np.diff(counts.indptr))
     terms = counts.term_ids[order]
     return (lambda lo, hi: terms[lo:hi]), doc[order], counts.tf[order]
 
 
+SAMPLE_STRIDE = 32  # select_top_k: one score in this many sets a first bar (only past TOP_K_SAMPLE_FROM scores)
+TOP_K_SAMPLE_FROM = 1 << 16
+
+
 def select_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Ids and scores of the k best positive scores, best first (ties: lower id first)."""
-    candidates = np.flatnonzero(scores > 0)
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), scores[:0]
+    bar = 0.0
+    if len(scores) >= TOP_K_SAMPLE_FROM:
+        # With the character fields nearly every sentence scores above 0, and a partition of all of them costs
+        # ~10 ms at a million. The k-th best of a sample is a bar that at least k scores reach (the sample's
+        # own), so every score of the true top k, ties included, is at or above it.
+        sample = scores[::SAMPLE_STRIDE]
+        if len(sample) > k:
+            bar = float(np.partition(sample, len(sample) - k)[len(sample) - k])
+    candidates = np.flatnonzero(scores >= bar) if bar > 0 else np.flatnonzero(scores > 0)
     if len(candidates) > k:
         part = np.argpartition(-scores[candidates], k - 1)[:k]
         # Keep every candidate tied with the k-th best, so that ties resolve to the lower id, not by chance.

@@ -1,7 +1,9 @@
 """A persistent index on disk: numpy ``.npy`` arrays and JSON (no pickles), a manifest with checksums, atomic writes.
 
 An index folder is keyed by its content and by everything that shapes its terms and scores: the analyzer's
-settings, the BM25 settings, a fingerprint of the term pipeline's source code, and the store format. Opening
+settings, the scoring fields (their names, and the terms each makes of a probe article), the BM25 settings,
+a fingerprint of the term pipeline's source code, and the store format. An index lacking a field the engine
+ranks with is stale, and ``load_index`` refuses it. Opening
 it checks, in order: that it is complete (written to a temporary folder, renamed into place, manifest last),
 that every file has the size and SHA-256 the manifest lists, that the settings and code match, and that its
 source (folder or JSON Lines file, recorded in the manifest) has not changed. A stale or broken index is
@@ -27,13 +29,13 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .bm25 import BM25, BM25Settings
+from .bm25 import ARRAY_NAMES, BM25, BM25Settings
 from .corpus import Progress, Scan, build_index, scan
-from .index import Index
+from .index import Index, build_article, sentence_terms
 from .table import ARRAYS, STRINGS, ArticleTable
 from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
-FORMAT = 1
+FORMAT = 2  # 2: no stored weights (computed per query), scoring fields in the key
 MANIFEST = "manifest.json"
 MARKER = "QA-INDEX"  # written first: a folder holding it is ours to replace, even when half-written
 # Source files whose code decides an index's articles and terms: any change to them makes saved terms stale.
@@ -98,9 +100,29 @@ def _hash_json(value: object) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+# A small made-up article run through the term pipeline when keying an index: what each scoring field makes of
+# it is part of the key, so a change in how fields are made is caught even when its code lives elsewhere
+# (e.g. the character n-gram sizes in ranking.py, which also holds query-time knobs that must not cause rebuilds).
+PROBE = "標題：城市與颱風\n\n颱風季節通常在夏天和秋天，帶來強風和豪雨。\n\n## 交通\n\n地鐵每天運送 300 萬名乘客（Metro）！"
+
+
+def scoring_fields(analyzer_settings: AnalyzerSettings) -> list[str]:
+    """The scoring fields this version of the engine stores for every sentence, in order."""
+    return list(sentence_terms((), _analyzer(analyzer_settings)))
+
+
+@lru_cache(maxsize=8)
+def _probe_digest(analyzer_settings: AnalyzerSettings) -> str:
+    """SHA-256 of each scoring field's terms for the probe article."""
+    analyzer = _analyzer(analyzer_settings)
+    return _hash_json(sentence_terms([build_article(PROBE, "probe", analyzer)], analyzer))
+
+
 def term_key(analyzer_settings: AnalyzerSettings) -> str:
-    """What the stored articles and term counts depend on: the analyzer's settings and the pipeline's code."""
-    return _hash_json({"analyzer": asdict(analyzer_settings), "pipeline": _code_fingerprints()[0]})
+    """What the stored articles and term counts depend on: the analyzer's settings, the pipeline's code, the
+    scoring fields and what they make of a probe article."""
+    return _hash_json({"analyzer": asdict(analyzer_settings), "pipeline": _code_fingerprints()[0],
+                       "fields": scoring_fields(analyzer_settings), "probe": _probe_digest(analyzer_settings)})
 
 
 def index_key(analyzer_settings: AnalyzerSettings, settings: BM25Settings, content: str) -> str:
@@ -248,8 +270,12 @@ def check(path: str | Path, analyzer_settings: AnalyzerSettings = AnalyzerSettin
         return Status("corrupt", str(error))
     except (KeyError, TypeError, ValueError) as error:
         return Status("corrupt", f"{path}/{MANIFEST} is malformed ({error})")
+    fields = scoring_fields(analyzer_settings)
+    if manifest.get("fields") != fields:
+        return Status("stale", _fields_reason(manifest.get("fields"), fields), manifest)
     if manifest.get("term_key") != term_key(analyzer_settings):
-        return Status("stale", "the tokenizer's settings or code changed since the index was built", manifest)
+        return Status("stale", "the tokenizer's settings or code, or the terms a scoring field makes, changed since "
+                                "the index was built", manifest)
     if source and manifest.get("sources"):
         scanned = scan(manifest["sources"], keep_content=False)
         if scanned.content != manifest.get("content"):
@@ -258,6 +284,11 @@ def check(path: str | Path, analyzer_settings: AnalyzerSettings = AnalyzerSettin
     if manifest.get("key") != expected:
         return Status("stale", "the BM25 settings or the index code changed since the index was built", manifest)
     return Status("ok", "", manifest)
+
+
+def _fields_reason(stored: object, needed: list[str]) -> str:
+    stored_text = ", ".join(map(str, stored)) if isinstance(stored, list) else repr(stored)
+    return f"it holds the scoring fields {stored_text}; this version of the engine needs {', '.join(needed)}"
 
 
 def _what_changed(path: Path, manifest: dict, scanned: Scan) -> str:
@@ -296,6 +327,11 @@ def load_index(path: str | Path, analyzer: Analyzer | None = None, verify: bool 
             _verify_files(path, manifest)
         analyzer = analyzer or _analyzer(AnalyzerSettings(**manifest["analyzer"]))
         settings = BM25Settings(**manifest["bm25"])
+        # The ranking reads every field this version makes: an index lacking one must never be answered from.
+        fields = list(sentence_terms((), analyzer))
+        if manifest["fields"] != fields:
+            raise StoreError(f"{path} cannot be used: {_fields_reason(manifest['fields'], fields)}; "
+                             f"rebuild it with: python -m qa index SOURCE --out {path}")
 
         def get_array(name: str, mapped: bool = False) -> np.ndarray:
             return np.load(path / name, allow_pickle=False, mmap_mode="r" if mapped else None)
@@ -310,7 +346,7 @@ def load_index(path: str | Path, analyzer: Analyzer | None = None, verify: bool 
         for field_name in manifest["fields"]:
             terms = get_json(f"field.{field_name}.terms.json")
             field_arrays = {name: get_array(f"field.{field_name}.{name}.npy")
-                            for name in ("indptr", "doc_ids", "tf", "weights", "idf_values", "lengths")}
+                            for name in ARRAY_NAMES}
             scorers[field_name] = BM25.from_arrays(terms, field_arrays, settings)
         _check_shapes(path, table, scorers)
     except StoreError:
@@ -333,7 +369,8 @@ def _check_shapes(path: Path, table: ArticleTable, scorers: dict[str, BM25]) -> 
         problems.append("article names")
     for name, scorer in scorers.items():
         if (scorer.size != sentences or len(scorer.indptr) != len(scorer.term_list) + 1
-                or int(scorer.indptr[-1]) != len(scorer.doc_ids) or len(scorer.weights) != len(scorer.doc_ids)):
+                or int(scorer.indptr[-1]) != len(scorer.doc_ids) or len(scorer.tf) != len(scorer.doc_ids)
+                or len(scorer.idf_values) != len(scorer.term_list)):
             problems.append(f"field {name}")
     if problems:
         raise StoreError(f"{path} is corrupt: inconsistent {', '.join(problems)}")

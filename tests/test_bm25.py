@@ -102,12 +102,62 @@ def test_weights_scale_a_terms_contribution() -> None:
     np.testing.assert_allclose(half, only_finance + 0.5 * (plain - only_finance))
 
 
+def test_each_terms_contribution_is_bit_identical_to_rank_bm25(drcd_tokens) -> None:
+    """Contributions are computed per query, not stored: with rank-bm25's operations in its order, so a
+    one-term query's scores are the reference's exactly, repeated terms in a sentence (tf > 1) included."""
+    documents = drcd_tokens[0][:2000]
+    ours, reference = BM25(documents), BM25Okapi(documents)
+    several = {t for d in documents for t in set(d) if d.count(t) > 1}
+    terms = sorted(several)[:40] + ["台湾", "研究", "年", "的"]
+    assert len(several) > 40
+    for term in terms:
+        ids, weights = ours.postings(term)
+        expected = reference.get_scores([term])
+        np.testing.assert_array_equal(weights, expected[ids], err_msg=term)
+        np.testing.assert_array_equal(ours.scores([term]), expected, err_msg=term)
+
+
 def test_top_k_breaks_ties_by_lower_id() -> None:
     scores = np.array([0.0, 2.0, 1.0, 2.0, 2.0, -1.0, 3.0])
     ids, top = select_top_k(scores, 3)
     assert ids.tolist() == [6, 1, 3] and top.tolist() == [3.0, 2.0, 2.0]
     assert select_top_k(scores, 10)[0].tolist() == [6, 1, 3, 4, 2]  # only positive scores
     assert select_top_k(np.zeros(4), 2)[0].tolist() == []
+
+
+def test_contributions_without_the_length_table_are_the_same(drcd_tokens, monkeypatch) -> None:
+    """A field whose (length, tf) table would be too big computes each contribution per posting: same bits."""
+    documents, questions = drcd_tokens
+    documents = documents[:1500]
+    tabled = BM25(documents)
+    monkeypatch.setattr("qa.bm25.TABLE_LIMIT", 0)
+    direct = BM25(documents)
+    assert tabled._table is not None and direct._table is None
+    for query in questions[:100]:
+        np.testing.assert_array_equal(direct.scores(query), tabled.scores(query))
+
+
+@pytest.mark.parametrize("kind", ["ties", "mostly zero", "all equal", "few positive", "negative"])
+def test_top_k_of_many_scores_equals_a_full_sort(kind) -> None:
+    """Past TOP_K_SAMPLE_FROM scores a sample sets a first bar: the result must be the full sort's."""
+    rng = np.random.default_rng(7)
+    size = 300_000
+    if kind == "ties":
+        scores = rng.integers(0, 50, size).astype(np.float64)  # every value shared by thousands
+    elif kind == "mostly zero":
+        scores = np.where(rng.random(size) < 0.001, rng.random(size), 0.0)
+    elif kind == "all equal":
+        scores = np.full(size, 2.5)
+    elif kind == "few positive":
+        scores = np.zeros(size)
+        scores[[5, 70_000, 299_999]] = [1.0, 3.0, 1.0]
+    else:
+        scores = rng.normal(-1.0, 1.0, size)
+    for k in (1, 3, 10, 250):
+        ids, top = select_top_k(scores, k)
+        want = reference_top_k(scores, k)
+        assert ids.tolist() == want.tolist(), (kind, k)
+        assert top.tolist() == scores[want].tolist()
 
 
 def test_counts_rebuild_the_same_index_and_a_subset_equals_a_fresh_reference(drcd_tokens) -> None:

@@ -138,6 +138,38 @@ def test_changed_term_pipeline_code_makes_the_index_stale(built, monkeypatch) ->
     assert status.state == "stale" and "code" in status.reason
 
 
+def test_an_index_with_only_the_word_field_is_stale_and_rebuilt_with_every_field(built, analyzer) -> None:
+    path, index = built
+    assert list(index.scorers) == store.scoring_fields(analyzer.settings) and len(index.scorers) > 1
+    # What an index saved before the character fields existed holds: the word field only.
+    manifest = json.loads((path / store.MANIFEST).read_text(encoding="utf-8"))
+    words_only = qa.Index.from_parts(index.articles, analyzer, {"words": index.bm25}, index.settings)
+    store.save_index(words_only, path, manifest["sources"], manifest["content"])
+    status = store.check(path)
+    assert status.state == "stale" and "scoring fields words;" in status.reason
+    with pytest.raises(store.StoreError, match="scoring fields words; .*python -m qa index"):
+        store.load_index(path, analyzer)
+    said, say = notes()
+    rebuilt = store.open_index(path, analyzer, say=say, workers=1)
+    assert any("stale" in n and "scoring fields" in n for n in said), said
+    assert list(rebuilt.scorers) == list(index.scorers) and store.check(path).ok
+    assert answers(rebuilt) == answers(index)
+
+
+def test_a_change_in_how_a_field_is_made_makes_the_index_stale(built, monkeypatch) -> None:
+    path, _ = built
+    # The character n-gram sizes live with the ranking's query-time knobs, outside the fingerprinted code:
+    # the probe article's terms catch the change.
+    name = next(iter(qa.ranking.GRAM_FIELDS))
+    store._probe_digest.cache_clear()
+    monkeypatch.setitem(qa.ranking.GRAM_FIELDS, name, qa.ranking.GRAM_FIELDS[name] + 1)
+    try:
+        status = store.check(path)
+    finally:
+        store._probe_digest.cache_clear()
+    assert status.state == "stale" and "tokenizer" in status.reason
+
+
 @pytest.mark.parametrize("damage, reason", [
     ("flip", "does not match its checksum"),
     ("truncate", "bytes, the manifest says"),
@@ -147,13 +179,13 @@ def test_changed_term_pipeline_code_makes_the_index_stale(built, monkeypatch) ->
 ])
 def test_corrupt_index_is_detected_then_rebuilt(built, analyzer, damage, reason) -> None:
     path, index = built
-    weights = path / "field.words.weights.npy"
+    postings = path / "field.words.doc_ids.npy"
     if damage == "flip":
-        data = bytearray(weights.read_bytes())
+        data = bytearray(postings.read_bytes())
         data[-3] ^= 0x40
-        weights.write_bytes(bytes(data))
+        postings.write_bytes(bytes(data))
     elif damage == "truncate":
-        weights.write_bytes(weights.read_bytes()[:-100])
+        postings.write_bytes(postings.read_bytes()[:-100])
     elif damage == "delete":
         (path / "table.text_bytes.npy").unlink()
     elif damage == "manifest":
