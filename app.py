@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from functools import partial
 from pathlib import Path
 
@@ -9,12 +10,17 @@ import streamlit as st
 
 import qa
 from qa import display as d
+from qa.corpus import article_names, only_articles
 from qa.loading import ARTICLE_SUFFIXES, article_files, decode_bytes
 from qa.query import question_problem, truncate_question
+from qa.store import StoreError
 
 SEEDS = Path(__file__).resolve().with_name("seeds")
+INDEX_DIR = os.environ.get("QA_INDEX", "").strip()  # a persistent index (python -m qa index) instead of seeds/
 MAX_ANSWERS = 5  # answers kept per question; the sidebar chooses how many of them to show
 MAX_LINKED = 5  # questions a ?q= link may ask (a follow-up's link holds two)
+MAX_LISTED = 30  # articles listed in the sidebar and looked through for examples and suggestions
+MAX_CHOICES = 1000  # beyond this many articles the filter is a title search, not a list to pick from
 
 
 def corpus_key(folder: Path) -> str:
@@ -27,10 +33,15 @@ def corpus_key(folder: Path) -> str:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def seed_index(key: str) -> qa.Index:
-    """The index over seeds/: built once per process (per content of the articles), shared by every visitor.
+    """The index every visitor shares, made once per process: QA_INDEX's persistent index (rebuilt first if
+    stale), or seeds/ (once per content of its articles).
 
     ``key`` is unused in the body on purpose: it is the cache key, so changed articles mean a new index.
     """
+    if INDEX_DIR:
+        from qa.store import open_index
+
+        return open_index(INDEX_DIR)
     return qa.load_corpus(SEEDS)
 
 
@@ -38,7 +49,7 @@ def seed_index(key: str) -> qa.Index:
 def seed_examples(key: str) -> tuple[str, ...]:
     """Example questions for the seed articles (only ones the engine answers)."""
     index = seed_index(key)
-    return tuple(d.example_questions(index.articles, lambda q: index.ask(q, top_k=1), index.analyzer))
+    return tuple(d.example_questions(index.articles[:MAX_LISTED], lambda q: index.ask(q, top_k=1), index.analyzer))
 
 
 def upload_index(files: list, base: qa.Index) -> None:
@@ -84,9 +95,28 @@ def ask(question: str, index: qa.Index) -> None:
     query = index.understand(text, history)
     answers = tuple(index.ask(text, top_k=MAX_ANSWERS, history=history))
     share = tuple(d.share_questions(index.understand, text, history, query))
-    suggestions = () if answers else tuple(d.suggest_sections(text, index.articles, index.analyzer))
+    suggestions = () if answers else tuple(d.suggest_sections(text, index.articles[:MAX_LISTED], index.analyzer))
     turns.append(d.Turn(text, answers, query, "", cut, share, suggestions))
     st.query_params.from_dict({"q": list(share)})  # the address bar is always this answer's share link
+
+
+def article_filter(index: qa.Index, script: str, uis: str) -> list[int] | None:
+    """The sidebar's article filter: the chosen articles' positions, or None to answer from every article."""
+    names = article_names(index.articles)
+    if len(names) <= 1:
+        return None
+    if len(names) > MAX_CHOICES:  # too many to list: a title search instead
+        search = st.text_input(d.ui("only_search", uis), key="only_search", help=d.ui("only_help", uis)).strip()
+        if not search:
+            return None
+        folded = index.analyzer.normalize(search)
+        chosen = [i for i, (name, title) in enumerate(names) if folded in index.analyzer.normalize(title or name)]
+        st.caption(d.ui("only_matches", uis, n=len(chosen)))
+        return chosen
+    chosen = st.multiselect(d.ui("only", uis), range(len(names)), key="only", help=d.ui("only_help", uis),
+                            format_func=lambda i: d.convert(names[i][1] or names[i][0], script, index.analyzer),
+                            placeholder="")
+    return list(chosen) or None
 
 
 def queue_example() -> None:
@@ -142,19 +172,26 @@ with st.sidebar:
     context = st.toggle(d.ui("context", uis), value=True, key="context")
     st.divider()
     st.markdown(f"#### {d.ui('articles', uis)}")
+    filter_box = st.container()
     articles_box = st.container()
-    uploads = st.file_uploader(d.ui("upload", uis), type=[s.lstrip(".") for s in ARTICLE_SUFFIXES],
-                               accept_multiple_files=True, key="uploads", help=d.ui("upload_help", uis))
+    # A persistent index is shared and can be large: uploads (indexed with it per visitor) are for seeds/ only.
+    uploads = None if INDEX_DIR else st.file_uploader(
+        d.ui("upload", uis), type=[s.lstrip(".") for s in ARTICLE_SUFFIXES], accept_multiple_files=True,
+        key="uploads", help=d.ui("upload_help", uis))
     notes_box = st.container()
     actions = st.container()
 
 try:
-    key = corpus_key(SEEDS)
+    key = f"QA_INDEX={INDEX_DIR}" if INDEX_DIR else corpus_key(SEEDS)
 except qa.LoadError as error:
     st.error(d.escape_markdown(str(error)))
     st.stop()
 with st.spinner(d.ui("loading", uis), show_time=False):
-    base = seed_index(key)
+    try:
+        base = seed_index(key)
+    except StoreError as error:
+        st.error(d.escape_markdown(str(error)))
+        st.stop()
     upload_index(uploads or [], base)
 with notes_box:
     for kind, text_key, values in state.get("upload_notes", []):
@@ -167,6 +204,9 @@ with notes_box:
 index: qa.Index = state.get("upload_index") or base
 if not index.articles:
     st.warning(d.ui("no_articles", uis))
+with filter_box:
+    chosen = article_filter(index, script, uis)
+answering = index if chosen is None else only_articles(index, chosen)
 base_url = st.context.url
 
 if not state.get("linked"):  # a shared /?q= link asks its questions once, when the visitor arrives
@@ -175,10 +215,12 @@ if not state.get("linked"):  # a shared /?q= link asks its questions once, when 
 if typed := st.chat_input(d.ui("placeholder", uis), key="ask"):
     state.pending.append(typed)
 while state.pending:
-    ask(state.pending.pop(0), index)
+    ask(state.pending.pop(0), answering)
 if not state.turns:
-    titles = "、".join(f"《{d.convert(a.title or a.name, script, index.analyzer)}》" for a in index.articles[:3])
-    more = d.ui("more_articles", uis, n=len(index.articles)) if len(index.articles) > 3 else ""
+    in_use = index.articles[:3] if chosen is None else [index.articles[i] for i in chosen[:3]]
+    count = len(index.articles) if chosen is None else len(chosen)
+    titles = "、".join(f"《{d.convert(a.title or a.name, script, index.analyzer)}》" for a in in_use)
+    more = d.ui("more_articles", uis, n=count) if count > 3 else ""
     st.caption(d.escape_markdown(d.ui("in_use", uis, titles=titles + more)))
     # Uploaded articles first: a visitor who brings an article most likely wants to ask about it.
     examples = seed_examples(key)
@@ -196,13 +238,15 @@ for number, turn in enumerate(state.turns):
 
 with articles_box:
     uploaded_names = state.get("upload_names", set()) if index is not base else set()
-    for article in index.articles:
+    for article in index.articles[:MAX_LISTED]:
         uploaded = article.name in uploaded_names
         label = d.escape_markdown(d.convert(article.title or article.name, script, index.analyzer))
         with st.expander(label, icon=":material/upload_file:" if uploaded else ":material/article:"):
             st.caption(d.ui("article_stats", uis, sections=len(article.sections), sentences=len(article.sentences)))
             st.html(d.sections_html(article, script, index.analyzer, uis))
-    for problem in index.problems:
+    if len(index.articles) > MAX_LISTED:
+        st.caption(d.ui("more_articles", uis, n=len(index.articles)))
+    for problem in index.problems[:MAX_LISTED]:
         st.warning(d.escape_markdown(problem))
 
 with actions:

@@ -322,6 +322,30 @@ class BM25:
 
 
 TABLE_LIMIT = 1 << 20  # cells of the (length, tf) table of a field (8 bytes each)
+class RestrictedBM25(BM25):
+    """Another BM25's index, scoring only some sentences (the others score 0): an article filter.
+
+    Like a search server's filter clause it changes no score: idf, lengths and the mean length stay those of
+    the whole corpus. The arrays are shared, not copied.
+    """
+
+    def __init__(self, base: BM25, keep: np.ndarray) -> None:
+        base = getattr(base, "base", base)  # filtering a filtered index starts again from the whole one
+        self.__dict__.update(base.__dict__)
+        self.base = base
+        keep = np.asarray(keep, dtype=bool)
+        if keep.shape != (base.size,):
+            raise ValueError(f"keep must hold one flag per sentence ({base.size}), not {keep.shape}")
+        self.keep = keep
+        self._drop = ~keep
+
+    def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
+        """As ``BM25.scores``, with 0 for every sentence outside the kept ones."""
+        scores = super().scores(query, weights)
+        np.copyto(scores, 0.0, where=self._drop)
+        return scores
+
+
 ARRAY_NAMES = ("indptr", "doc_ids", "tf", "idf_values", "lengths")  # what ``arrays`` gives and a store keeps
 KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
 SLICE_SENTENCES = 1 << 15  # sentences per slice when building: bounds the temporaries

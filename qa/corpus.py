@@ -7,6 +7,7 @@ Given the previous index, only the articles whose content changed are tokenized 
 """
 from __future__ import annotations
 
+import copy
 import ctypes
 import hashlib
 import json
@@ -22,10 +23,10 @@ from typing import Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
-from .bm25 import BM25, BM25Settings, TermCounts, TermMerger
+from .bm25 import BM25, BM25Settings, RestrictedBM25, TermCounts, TermMerger
 from .index import Index, build_article, sentence_terms
 from .loading import MAX_BYTES, LoadError, article_files, decode_bytes
-from .table import ArticleTable
+from .table import ArticleTable, article_names  # noqa: F401 - article_names: the app lists articles from here
 from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
@@ -367,6 +368,26 @@ def _assemble(sources: list[tuple], new_article: dict[int, tuple[int, int]], old
             source_counts = old_counts[name] if key == -1 else new_counts[name][key]
             counts[name].append(source_counts.select(sentence_ids))
     return tables, counts
+
+
+# --- answering from some articles only ---------------------------------------------------------------------
+
+def only_articles(index: Index, article_ids: Iterable[int]) -> Index:
+    """The same index answering only from some of its articles (positions in ``index.articles``).
+
+    Nothing is re-tokenized or copied: every scorer is wrapped to score 0 outside those articles' sentences;
+    idf and sentence lengths stay the whole corpus's, as with a search server's filter clause.
+    """
+    ids = np.fromiter(article_ids, dtype=np.int64)
+    if len(ids) and (ids.min() < 0 or ids.max() >= len(index.articles)):
+        raise ValueError(f"article ids must be between 0 and {len(index.articles) - 1}")
+    chosen = np.zeros(len(index.articles), dtype=bool)
+    chosen[ids] = True
+    keep = chosen[index.refs[:, 0]] if len(index.refs) else np.zeros(0, dtype=bool)
+    filtered = copy.copy(index)  # shares the articles and everything derived from them
+    filtered.scorers = {name: RestrictedBM25(scorer, keep)
+                        for name, scorer in index.scorers.items()}
+    return filtered
 
 
 # --- progress -------------------------------------------------------------------------------------------------

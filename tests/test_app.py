@@ -1,6 +1,7 @@
 """The chat app's flows through streamlit.testing.v1.AppTest (one visitor per AppTest), on the real seed article."""
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,65 @@ def test_upload_adds_an_article_for_this_visitor_only() -> None:
     other = new_visitor()
     assert "火星" not in sidebar_text(other)
     assert "qa-card" not in replies(ask(other, MARS_QUESTION))[0]
+
+
+def test_article_filter_answers_only_from_the_chosen_articles() -> None:
+    at = new_visitor()
+    assert not at.sidebar.multiselect  # one article: nothing to choose from
+    at.sidebar.file_uploader[0].upload("mars.md", UPLOAD, "text/markdown").run()
+    only = at.sidebar.multiselect(key="only")
+    assert only.options == ["京東、阿里的金融科技新啟示", "火星探测的新进展"] and only.value == []
+    only.set_value([1]).run()
+    assert "回答根據：《火星探测的新进展》" in [c.value for c in at.caption]
+    ask(at, FINTECH_QUESTION)
+    assert "qa-card" not in replies(at)[0]  # the seed answers it, but only the uploaded article may
+    assert "液态水" in replies(ask(at, MARS_QUESTION))[1]
+    at.sidebar.multiselect(key="only").set_value([0]).run()
+    assert "qa-card" not in replies(ask(at, MARS_QUESTION))[2]
+    at.sidebar.multiselect(key="only").set_value([]).run()  # none chosen: every article answers again
+    assert replies(ask(at, FINTECH_QUESTION))[3].count('class="qa-card"') == 3
+
+
+@pytest.fixture(scope="module")
+def stored_index(tmp_path_factory) -> Path:
+    """A persistent index (python -m qa index) of the seed and two small made-up articles."""
+    from conftest import SEED_PATH
+    from qa import store
+
+    root = tmp_path_factory.mktemp("corpus")
+    shutil.copy(SEED_PATH, root / SEED_PATH.name)
+    (root / "typhoon.txt").write_text("颱風\n\n颱風季節通常在夏天和秋天。颱風帶來強風和豪雨。", encoding="utf-8")
+    (root / "metro.md").write_text("# 城市交通\n\n地鐵每天運送數百萬名乘客。公車路線覆蓋郊區。", encoding="utf-8")
+    path = tmp_path_factory.mktemp("index") / "index"
+    store.build(root, path, workers=1)
+    return path
+
+
+def test_qa_index_answers_from_a_persistent_index_loaded_once(stored_index, monkeypatch, tmp_path) -> None:
+    copy = tmp_path / "index"
+    shutil.copytree(stored_index, copy)
+    monkeypatch.setenv("QA_INDEX", str(copy))
+    at = new_visitor()
+    assert not at.sidebar.file_uploader  # uploads are for the seed articles only
+    only = at.sidebar.multiselect(key="only")
+    assert sorted(only.options) == sorted(["京東、阿里的金融科技新啟示", "城市交通", "颱風"])
+    reply = replies(ask(at, "台风通常在什么季节？"))[0]
+    assert "颱風季節通常在夏天和秋天" in reply and reply.count('class="qa-card"') >= 1
+    assert "qa-card" in replies(ask(at, FINTECH_QUESTION))[1]
+    only = at.sidebar.multiselect(key="only")
+    only.set_value([only.options.index("京東、阿里的金融科技新啟示")]).run()
+    assert "qa-card" not in replies(ask(at, "台风通常在什么季节？"))[2]
+    # Loaded once per process: a second visitor is answered from memory even with the folder gone.
+    shutil.rmtree(copy)
+    other = new_visitor()
+    assert "颱風季節通常在夏天和秋天" in replies(ask(other, "颱風季節是什麼時候？"))[0]
+
+
+def test_qa_index_that_cannot_be_used_says_how_to_build_one(monkeypatch, tmp_path) -> None:
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "no-index-here"))
+    at = new_visitor()
+    assert [e.value for e in at.error] and "qa index SOURCE" in at.error[0].value
+    assert not at.chat_message
 
 
 @pytest.mark.parametrize("name, data, message", [

@@ -9,8 +9,10 @@ import shutil
 import numpy as np
 import pytest
 
+import qa
 from conftest import SEED_PATH
-from qa.corpus import CHUNK_ITEMS, Progress, build_index, scan
+from qa.corpus import CHUNK_ITEMS, Progress, article_names, build_index, only_articles, scan
+from test_index import SEED_QUESTIONS
 
 TYPHOON = "颱風\n\n颱風季節通常在夏天和秋天。颱風帶來強風和豪雨。"
 METRO = "# 城市交通\n\n地鐵每天運送數百萬名乘客。公車路線覆蓋郊區。"
@@ -44,6 +46,41 @@ def test_folder_corpus_indexes_the_good_files_and_reports_the_bad(folder, analyz
     assert (answer.text, answer.doc, answer.title) == ("颱風季節通常在夏天和秋天。", "news/typhoon.txt", "颱風")
     assert index.ask("地铁每天运送多少乘客？")[0].doc == "news/city/metro.md"
     assert "效率業已開始下降" in index.ask("互聯網模式聯通產業前後端的效率怎樣了？")[0].text
+
+
+def test_only_articles_answers_from_the_chosen_ones_and_nowhere_else(folder, analyzer) -> None:
+    index = build_index(scan(folder), analyzer, workers=1)
+    names = [name for name, _ in article_names(index.articles)]
+    assert names == list(index.articles.names) and dict(article_names(index.articles))["news/typhoon.txt"] == "颱風"
+    typhoon, seed = names.index("news/typhoon.txt"), names.index(SEED_PATH.name)
+    questions = [q for q, _ in SEED_QUESTIONS] + ["台风通常在什么季节？", "地鐵每天運送多少乘客？", "颱風帶來什麼？"]
+    for chosen in ([typhoon], [seed], [typhoon, seed]):
+        only = only_articles(index, chosen)
+        allowed = {names[i] for i in chosen}
+        for question in questions:
+            assert {a.doc for a in only.ask(question, top_k=5)} <= allowed, (question, chosen)
+    assert only_articles(index, [typhoon]).ask("台风通常在什么季节？")[0].text == "颱風季節通常在夏天和秋天。"
+    assert only_articles(index, [typhoon]).ask("地鐵每天運送多少乘客？") == []  # metro answers it, but is not chosen
+    from_seed = only_articles(index, [seed])
+
+    def found(where: qa.Index) -> set[str]:
+        return {q for q, wanted in SEED_QUESTIONS if any(w in a.text for w in wanted for a in where.ask(q))}
+
+    # The seed's own questions find their sentences as well as in the whole corpus.
+    assert len(found(from_seed)) >= len(found(index)) >= len(SEED_QUESTIONS) // 2
+    # Filtering a filtered index starts from the whole one; the whole index is untouched.
+    again = only_articles(only_articles(index, [typhoon]), [seed])
+    assert [a.text for a in again.ask(questions[0])] == [a.text for a in from_seed.ask(questions[0])]
+    assert index.ask("地鐵每天運送多少乘客？")[0].doc == "news/city/metro.md"
+    assert only_articles(index, []).ask("台风通常在什么季节？") == []
+    with pytest.raises(ValueError, match="between 0 and 2"):
+        only_articles(index, [3])
+
+
+def test_only_articles_works_on_an_index_of_article_objects(seed_index: qa.Index) -> None:
+    question, wanted = SEED_QUESTIONS[1]
+    assert any(w in a.text for w in wanted for a in only_articles(seed_index, [0]).ask(question))
+    assert only_articles(seed_index, []).ask(question) == []
 
 
 def jsonl_lines() -> list[bytes]:
