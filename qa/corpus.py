@@ -324,8 +324,11 @@ def build_index(scanned: Scan, analyzer: Analyzer | None = None, settings: BM25S
     del tables
     release_freed_memory()
     scorers = {}
-    for name, merger in mergers.items():
-        scorers[name] = BM25.from_counts(merger.concatenate(counts.pop(name), remapped=True), settings)
+    for name in list(mergers):
+        # The merger's term → id dict is dropped once its field is counted (the BM25 makes its own).
+        field_counts = mergers.pop(name).concatenate(counts.pop(name), remapped=True)
+        scorers[name] = BM25.from_counts(field_counts, settings)
+        del field_counts
         release_freed_memory()
     return Index.from_parts(table, analyzer, scorers, settings, tuple(problems))
 

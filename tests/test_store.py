@@ -2,6 +2,7 @@
 rebuilt, never used; files are numpy arrays and JSON, never pickles; the CLI's index and ask --index."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -116,13 +117,14 @@ def test_removed_and_added_articles_are_noticed(built, corpus, analyzer) -> None
 
 def test_other_settings_make_the_index_stale(built, analyzer) -> None:
     path, _ = built
-    assert store.check(path, settings=BM25Settings(k1=1.2)).state == "stale"
+    other = dataclasses.replace(BM25Settings(), k1=BM25Settings().k1 + 0.4)  # whatever the defaults are
+    assert store.check(path, settings=other).state == "stale"
     assert "tokenizer" in store.check(path, AnalyzerSettings(hmm=False)).reason
     said, say = notes()
-    index = store.open_index(path, analyzer, settings=BM25Settings(k1=1.2), say=say, workers=1)
-    assert index.settings.k1 == 1.2 and json.loads((path / store.MANIFEST).read_text())["bm25"]["k1"] == 1.2
+    index = store.open_index(path, analyzer, settings=other, say=say, workers=1)
+    assert index.settings == other and json.loads((path / store.MANIFEST).read_text())["bm25"]["k1"] == other.k1
     assert any("reusing 3 unchanged articles" in n for n in said)  # only the scores change: no re-tokenizing
-    reference = BM25([analyzer.terms(index.articles[a].sentences[s].text) for a, s in index.refs], BM25Settings(k1=1.2))
+    reference = BM25([analyzer.terms(index.articles[a].sentences[s].text) for a, s in index.refs], other)
     np.testing.assert_allclose(index.bm25.scores(["金融", "科技"]), reference.scores(["金融", "科技"]), rtol=1e-12)
 
 
