@@ -52,6 +52,13 @@ def seed_examples(key: str) -> tuple[str, ...]:
     return tuple(d.example_questions(index.articles[:MAX_LISTED], lambda q: index.ask(q, top_k=1), index.analyzer))
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def search_titles(key: str) -> tuple[str, ...]:
+    """The shared articles' titles (or names) as the title search compares them: normalised once per process."""
+    index = seed_index(key)
+    return tuple(index.analyzer.normalize(title or name) for name, title in article_names(index.articles))
+
+
 def upload_index(files: list, base: qa.Index) -> None:
     """Index this visitor's uploads together with the seed articles, in session_state (never shared)."""
     key = tuple((f.name, hashlib.sha256(f.getvalue()).hexdigest()) for f in files)
@@ -100,7 +107,7 @@ def ask(question: str, index: qa.Index) -> None:
     st.query_params.from_dict({"q": list(share)})  # the address bar is always this answer's share link
 
 
-def article_filter(index: qa.Index, script: str, uis: str) -> list[int] | None:
+def article_filter(index: qa.Index, key: str, script: str, uis: str) -> list[int] | None:
     """The sidebar's article filter: the chosen articles' positions, or None to answer from every article."""
     names = article_names(index.articles)
     if len(names) <= 1:
@@ -110,7 +117,9 @@ def article_filter(index: qa.Index, script: str, uis: str) -> list[int] | None:
         if not search:
             return None
         folded = index.analyzer.normalize(search)
-        chosen = [i for i, (name, title) in enumerate(names) if folded in index.analyzer.normalize(title or name)]
+        titles = (search_titles(key) if index is seed_index(key)
+                  else [index.analyzer.normalize(title or name) for name, title in names])
+        chosen = [i for i, title in enumerate(titles) if folded in title]
         st.caption(d.ui("only_matches", uis, n=len(chosen)))
         return chosen
     chosen = st.multiselect(d.ui("only", uis), range(len(names)), key="only", help=d.ui("only_help", uis),
@@ -205,7 +214,7 @@ index: qa.Index = state.get("upload_index") or base
 if not index.articles:
     st.warning(d.ui("no_articles", uis))
 with filter_box:
-    chosen = article_filter(index, script, uis)
+    chosen = article_filter(index, key, script, uis)
 answering = index if chosen is None else only_articles(index, chosen)
 base_url = st.context.url
 

@@ -190,6 +190,31 @@ def test_qa_index_answers_from_a_persistent_index_loaded_once(stored_index, monk
     assert "颱風季節通常在夏天和秋天" in replies(ask(other, "颱風季節是什麼時候？"))[0]
 
 
+def test_past_a_thousand_articles_the_filter_is_a_title_search(monkeypatch, tmp_path) -> None:
+    import json
+
+    from qa import store
+
+    corpus = tmp_path / "many.jsonl"
+    with corpus.open("w", encoding="utf-8") as out:
+        for i in range(1000):
+            out.write(json.dumps({"title": f"第{i}篇", "text": f"這是第{i}篇文章的第一句。"}, ensure_ascii=False) + "\n")
+        out.write(json.dumps({"title": "颱風", "text": "颱風季節通常在夏天和秋天。颱風帶來強風和豪雨。"},
+                             ensure_ascii=False) + "\n")
+        out.write(json.dumps({"title": "城市交通", "text": "地鐵每天運送數百萬名乘客。公車路線覆蓋郊區。"},
+                             ensure_ascii=False) + "\n")
+    store.build(corpus, tmp_path / "index", workers=1)
+    monkeypatch.setenv("QA_INDEX", str(tmp_path / "index"))
+    at = new_visitor()
+    assert not at.sidebar.multiselect and len(at.sidebar.expander) == 30  # the list is capped too
+    at.sidebar.text_input(key="only_search").set_value("台风").run()  # Simplified finds the Traditional title
+    assert "1 篇文章符合" in [c.value for c in at.sidebar.caption]
+    assert "颱風季節通常在夏天和秋天" in replies(ask(at, "台风通常在什么季节？"))[0]
+    assert "qa-card" not in replies(ask(at, "地鐵每天運送多少乘客？"))[1]  # 城市交通 does not match the search
+    at.sidebar.text_input(key="only_search").set_value("").run()
+    assert "地鐵每天運送數百萬名乘客" in replies(ask(at, "地鐵每天運送多少乘客？"))[2]
+
+
 def test_qa_index_that_cannot_be_used_says_how_to_build_one(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "no-index-here"))
     at = new_visitor()
