@@ -18,11 +18,18 @@ import numpy as np
 
 @dataclass(frozen=True)
 class BM25Settings:
-    """rank-bm25's BM25Okapi parameters."""
+    """The BM25 variant and its parameters, as rank-bm25 names them (defaults: the engine's, see docs/quality.md).
 
-    k1: float = 1.5
-    b: float = 0.75
-    epsilon: float = 0.25
+    ``okapi`` is rank-bm25's ``BM25Okapi``; ``plus`` its ``BM25Plus``: idf log((N+1)/n), always positive, and
+    the same tf part (rank-bm25 adds idf × delta to *every* sentence alike, which ranks nothing differently, so it
+    is left out). Okapi's idf is 0 or negative for a term in half the sentences or more: in a short article
+    (two or three sentences) nothing could score.
+    """
+
+    k1: float = 1.2
+    b: float = 0.5  # sentences are short and alike in length: length matters less than in documents
+    epsilon: float = 0.25  # okapi only: negative idf replaced by epsilon × mean idf
+    variant: str = "plus"  # "okapi" or "plus"
 
 
 @dataclass(frozen=True)
@@ -165,7 +172,8 @@ class TermValues(Mapping[str, float]):
 
 
 class BM25:
-    """Inverted index whose scores equal ``rank_bm25.BM25Okapi(documents).get_scores`` on the same tokens."""
+    """Inverted index whose scores equal rank-bm25's (``BM25Okapi`` or ``BM25Plus``, per the settings) on the same
+    tokens; for Plus, less the constant rank-bm25 adds to every sentence (idf × delta of each query term)."""
 
     def __init__(self, documents: Sequence[Sequence[str]], settings: BM25Settings = BM25Settings()) -> None:
         self._build(TermCounts.from_documents(documents), settings)
@@ -249,8 +257,10 @@ class BM25:
         return weights
 
     def _idf(self, document_frequency: np.ndarray, size: int) -> np.ndarray:
-        """rank-bm25's Okapi idf: log(N-n+.5) - log(n+.5), negatives replaced by epsilon × mean idf."""
+        """rank-bm25's idf: Okapi's log(N-n+.5) - log(n+.5) (negatives replaced by epsilon × mean idf), or Plus's."""
         n = document_frequency.astype(np.float64)
+        if self.settings.variant == "plus":  # rank-bm25's BM25Plus: log((N + 1) / n)
+            return np.log((size + 1) / n)
         idf = np.log(size - n + 0.5) - np.log(n + 0.5)
         if len(idf):
             idf[idf < 0] = self.settings.epsilon * (idf.sum() / len(idf))

@@ -1,7 +1,6 @@
 """One searchable index over the sentences of many articles, and the answers it gives."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -12,14 +11,12 @@ from .bm25 import BM25, BM25Settings, select_top_k
 from .cleaning import clean_text, garble_finder
 from .loading import LoadError, article_files, read_article
 from .query import understand
+from .ranking import (GRAM_FIELDS, RankingSettings, answer_type, coverage, fused_scores, gram_queries,
+                      paragraph_runs, spread)
 from .records import Answer, Article, Query
 from .structure import structure_article
 from .table import sentence_refs
-from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
-
-# A sentence must match at least this share of the question's term weight (idf) to count as an answer.
-MIN_RELEVANCE = 0.34
-CARRIED_WEIGHT = 0.5
+from .tokens import FUNCTION_CHARS, Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
 
 
 def build_article(raw: str, name: str, analyzer: Analyzer) -> Article:
@@ -29,8 +26,22 @@ def build_article(raw: str, name: str, analyzer: Analyzer) -> Article:
 
 
 def sentence_terms(articles: Sequence[Article], analyzer: Analyzer) -> dict[str, list[list[str]]]:
-    """Each scoring field's terms for every sentence, in global sentence order."""
-    return {"words": [analyzer.terms(sentence.text) for article in articles for sentence in article.sentences]}
+    """Each scoring field's terms for every sentence, in global sentence order.
+
+    ``words``: the sentence's jieba terms (what ``Answer.matched`` reports). ``chars``/``bigrams``: Han
+    characters and character pairs of the article title, the section heading and the sentence — a sentence
+    seldom names the topic it is about, and characters match across words jieba cuts differently.
+    """
+    fields: dict[str, list[list[str]]] = {"words": [], **{name: [] for name in GRAM_FIELDS}}
+    for article in articles:
+        contexts = [analyzer.normalize(f"{article.title} {section.heading}") for section in article.sections]
+        context_grams = {name: [han_ngrams(c, n) for c in contexts] for name, n in GRAM_FIELDS.items()}
+        for sentence in article.sentences:
+            fields["words"].append(analyzer.terms(sentence.text))
+            text = analyzer.normalize(sentence.text)
+            for name, n in GRAM_FIELDS.items():
+                fields[name].append(context_grams[name][sentence.section] + han_ngrams(text, n))
+    return fields
 
 
 @dataclass
@@ -45,11 +56,15 @@ class Index:
     settings: BM25Settings = field(default_factory=BM25Settings)
     problems: tuple[str, ...] = ()  # files that could not be used, one line each
     scorers: dict[str, BM25] = field(default_factory=dict)  # field name → BM25 over all sentences
+    ranking: RankingSettings = field(default_factory=RankingSettings)  # query-time only: nothing stored
 
     def __post_init__(self) -> None:
         # Global sentence id → (article index, sentence index within the article).
         # ``articles`` is a tuple of Article, or a qa.table.ArticleTable (columns, for large corpora).
         self.refs = sentence_refs(self.articles)
+        self.paragraph_runs = paragraph_runs(self.articles, self.refs)
+        # Global ids of each article's first sentence (in order, so they start the articles' runs).
+        self.lead_ids = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
         if not self.scorers:
             self.scorers = {name: BM25(documents, self.settings)
                             for name, documents in sentence_terms(self.articles, self.analyzer).items()}
@@ -73,30 +88,29 @@ class Index:
         """How the engine reads a question (its terms and any carried over from history)."""
         return understand(question, self.analyzer, history)
 
-    def _term_weight(self, term: str) -> float:
-        """idf of a term; a term no sentence has weighs as much as the rarest possible term."""
-        idf = self.bm25.idf.get(term)
-        return idf if idf is not None else math.log((self.bm25.size + 0.5) / 0.5)
-
     def ask(self, question: str, top_k: int = 3, history: Sequence[str] = ()) -> list[Answer]:
         """The top_k answer sentences for a question, best first; [] when nothing answers it."""
         query = self.understand(question, history)
         return self.answer(query, top_k)
 
     def answer(self, query: Query, top_k: int = 3) -> list[Answer]:
-        """Answers for an already understood query."""
+        """Answers for an already understood query (ranking: see qa/ranking.py)."""
         if not query.terms or top_k <= 0 or not self.sentence_count:
             return []
+        ranking = self.ranking
+        queries = gram_queries(query, self.analyzer, ranking)
         # Terms carried over from an earlier question steer the answer but count less than the question's own.
-        weights = {term: CARRIED_WEIGHT for term in query.carried}
-        scores = self.bm25.scores(query.terms, weights)
+        queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}
+        fused = fused_scores(self.scorers, queries, ranking, self.sentence_count)
+        scores = spread(fused, self.paragraph_runs, ranking, self.lead_ids)
         own = [t for t in query.terms if t not in query.carried]
         if query.carried and own:
             # The follow-up's own words say what is asked now: an answer must match one of them.
             scores[self.bm25.scores(own) <= 0] = 0.0
-        ids, scores = select_top_k(scores, top_k)
+        ids, scores = self._select(query, scores, top_k)
         unique_terms = list(dict.fromkeys(query.terms))
-        total_weight = sum(self._term_weight(t) for t in unique_terms)
+        # Bigrams with a function character (高的, 是哪) say nothing of the topic: they do not count as covered.
+        grams = [g for g in queries.get("bigrams", ()) if not FUNCTION_CHARS.intersection(g)]
         answers = []
         for global_id, score in zip(ids.tolist(), scores.tolist()):
             article_index, sentence_id = self.refs[global_id]
@@ -104,14 +118,39 @@ class Index:
             # Only membership of the question's terms matters here: ask the index instead of re-tokenizing.
             terms = self.bm25.terms_in(global_id, unique_terms)
             matched = tuple(t for t in unique_terms if t in terms)
-            # The sentence's heading and title count as context: questions often name the topic there.
-            context = terms | self._heading_terms(int(article_index), int(sentence_id))
-            covered = [t for t in unique_terms if t in context]
-            relevance = sum(self._term_weight(t) for t in covered) / total_weight if total_weight else 0.0
-            if relevance < MIN_RELEVANCE:
-                continue
+            relevance = self._relevance(global_id, int(article_index), int(sentence_id), unique_terms, terms, grams)
             answers.append(make_answer(article, int(sentence_id), score, matched, relevance))
-        return answers
+        # Whether to answer at all is decided on the best-covered answer; the others keep their rank, unless
+        # they cover almost nothing of the question.
+        if not answers or max(a.relevance for a in answers) < ranking.min_relevance:
+            return []
+        return [a for a in answers if a.relevance >= ranking.answer_floor]
+
+    def _select(self, query: Query, scores: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The top_k sentence ids and scores; for a when/how-many question, candidates with a time/number boosted."""
+        ranking = self.ranking
+        wanted = answer_type(self.analyzer.normalize(query.question)) if ranking.answer_type_weight else None
+        if wanted is None:
+            return select_top_k(scores, top_k)
+        ids, pool = select_top_k(scores, max(top_k, ranking.answer_type_pool))
+        pool = pool.copy()
+        for n, global_id in enumerate(ids.tolist()):
+            article_index, sentence_id = self.refs[global_id]
+            if wanted.search(self.analyzer.normalize(self.articles[int(article_index)].sentences[int(sentence_id)].text)):
+                pool[n] *= 1.0 + ranking.answer_type_weight
+        order = np.lexsort((ids, -pool))[:top_k]  # best first, ties to the lower id
+        return ids[order], pool[order]
+
+    def _relevance(self, global_id: int, article_index: int, sentence_id: int, terms: list[str],
+                   present: set[str], grams: list[str]) -> float:
+        """Share of the question's weight the sentence, its title and heading cover, in words or bigrams."""
+        # The sentence's heading and title count as context: questions often name the topic there.
+        words = coverage(self.bm25, terms, present | self._heading_terms(article_index, sentence_id))
+        scorer = self.scorers.get("bigrams")
+        if scorer is None or not grams:
+            return words
+        # The bigrams field already holds the title and heading with the sentence.
+        return max(words, coverage(scorer, grams, scorer.terms_in(global_id, grams)))
 
     def _heading_terms(self, article_index: int, sentence_id: int) -> frozenset[str]:
         article = self.articles[article_index]
@@ -147,10 +186,11 @@ def make_answer(article: Article, sentence_id: int, score: float, matched: tuple
     )
 
 
-def index_text(raw: str, name: str = "article", analyzer: Analyzer | None = None) -> Index:
+def index_text(raw: str, name: str = "article", analyzer: Analyzer | None = None,
+               ranking: RankingSettings | None = None) -> Index:
     """Index one article given as a string."""
     analyzer = analyzer or shared_analyzer()
-    return Index((build_article(raw, name, analyzer),), analyzer)
+    return Index((build_article(raw, name, analyzer),), analyzer, ranking=ranking or RankingSettings())
 
 
 def load_corpus(paths: str | Path | Iterable[str | Path] = "seeds", analyzer: Analyzer | None = None) -> Index:

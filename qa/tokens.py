@@ -29,7 +29,28 @@ STOP_WORDS = frozenset("""
 不 不是 就是 还是 只是 已经 曾 曾经 该 此 各 每 某 啦 哪 a an the of to and or in on at is are was were be been
 """.split())
 
+# Single-character function words (的, 是, 在…): a character pair holding one is not a topic.
+FUNCTION_CHARS = frozenset(w for w in STOP_WORDS | QUESTION_WORDS if len(w) == 1) | {"一"}  # 一座, 一种
+
 _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
+# A run of Han characters, or a run of other letters/digits (Latin words, numbers).
+_RUN = re.compile(rf"([{_HAN}]+)|[^\W_{_HAN}]+")
+
+
+def han_ngrams(text: str, n: int) -> list[str]:
+    """Overlapping n-character pieces of each Han run (a shorter run whole); other words whole.
+
+    Characters match where jieba's words do not: a question's 建立者 shares 建 with the sentence's 建國.
+    """
+    grams: list[str] = []
+    for match in _RUN.finditer(text):
+        run = match.group()
+        if match.group(1) is None or len(run) <= n:
+            grams.append(run)
+        else:
+            grams.extend(run[i:i + n] for i in range(len(run) - n + 1))
+    return grams
 
 
 @dataclass(frozen=True)
@@ -76,9 +97,16 @@ class Analyzer:
         """Content terms of a sentence: words without stop words."""
         return [w for w in self.words(text) if w not in STOP_WORDS]
 
+    def grams(self, text: str, n: int) -> list[str]:
+        """Character n-grams of normalised text (see ``han_ngrams``)."""
+        return han_ngrams(self.normalize(text), n)
+
     def question_terms(self, text: str) -> list[str]:
         """Content terms of a question: words without stop words and question words."""
-        return [w for w in self.terms(text) if w not in QUESTION_WORDS]
+        normalized = self.normalize(text)
+        # 哪一座, 哪一位: the numeral and classifier after 哪 belong to the question word, not to the topic.
+        return [w for w in self.terms(text) if w not in QUESTION_WORDS and not w.startswith("哪")
+                and not (len(w) == 2 and w[0] == "一" and "哪" + w in normalized)]
 
     @property
     def vocabulary(self) -> dict[str, int]:

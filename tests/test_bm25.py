@@ -6,13 +6,14 @@ import re
 
 import numpy as np
 import pytest
-from rank_bm25 import BM25Okapi
+from rank_bm25 import BM25Okapi, BM25Plus
 
 from conftest import ROOT
 from qa.bm25 import BM25, BM25Settings, TermCounts, select_top_k
 
 DRCD = ROOT.parent / "shared" / "data" / "DRCD_dev.json"
 RTOL = 1e-9
+OKAPI = BM25Settings(k1=1.5, b=0.75, variant="okapi")  # rank-bm25's BM25Okapi defaults
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +53,7 @@ def assert_same_ranking(ours: BM25, reference: BM25Okapi, query: list[str], k: i
 def test_equals_rank_bm25_on_real_sentences_and_questions(drcd_tokens) -> None:
     documents, questions = drcd_tokens
     assert len(documents) >= 3000 and len(questions) == 400
-    ours, reference = BM25(documents), BM25Okapi(documents)
+    ours, reference = BM25(documents, OKAPI), BM25Okapi(documents)
     assert ours.size == reference.corpus_size and ours.avgdl == pytest.approx(reference.avgdl, rel=1e-12)
     for term in ("台湾", "研究", "年"):
         assert ours.idf.get(term) == pytest.approx(reference.idf.get(term), rel=RTOL)
@@ -63,7 +64,8 @@ def test_equals_rank_bm25_on_real_sentences_and_questions(drcd_tokens) -> None:
     assert answered > 350  # the questions really hit the sentences
 
 
-@pytest.mark.parametrize("settings", [BM25Settings(k1=1.2, b=0.5, epsilon=0.1), BM25Settings(k1=2.0, b=0.9, epsilon=0.5)])
+@pytest.mark.parametrize("settings", [BM25Settings(k1=1.2, b=0.5, epsilon=0.1, variant="okapi"),
+                                      BM25Settings(k1=2.0, b=0.9, epsilon=0.5, variant="okapi")])
 def test_equals_rank_bm25_with_other_settings(drcd_tokens, settings) -> None:
     documents, questions = drcd_tokens
     documents = documents[:1500]
@@ -76,19 +78,44 @@ def test_equals_rank_bm25_with_other_settings(drcd_tokens, settings) -> None:
 def test_equals_rank_bm25_on_the_seed(seed_article, analyzer) -> None:
     """Always runs (no data set needed): the seed's sentences, each question in both scripts."""
     documents = [analyzer.terms(s.text) for s in seed_article.sentences]
-    ours, reference = BM25(documents), BM25Okapi(documents)
+    ours, reference = BM25(documents, OKAPI), BM25Okapi(documents)
     for question in ("金融科技如何聯通產業前後端？", "金融科技如何联通产业前后端？", "京東和阿里", "互聯網的頑疾",
                      "螞蟻金服 螞蟻金服 科技"):
         assert_same_ranking(ours, reference, analyzer.question_terms(question), k=5)
+
+
+def plus_reference_scores(reference: BM25Plus, query: list[str]) -> np.ndarray:
+    """rank-bm25's BM25Plus scores less what it adds to every sentence alike (idf × delta per query term)."""
+    return reference.get_scores(query) - sum(reference.idf.get(t) or 0.0 for t in query) * reference.delta
+
+
+@pytest.mark.parametrize("size", [2, 3, 40, 3000])
+def test_the_engines_variant_equals_rank_bm25_plus(drcd_tokens, size: int) -> None:
+    """The engine's default (BM25Plus, k1 1.2, b 0.5) ranks and scores as rank-bm25's BM25Plus, also on a
+    two-sentence article where Okapi's idf is 0 for every term held by one of the two."""
+    documents, questions = drcd_tokens
+    documents = documents[:size]
+    settings = BM25Settings()
+    assert settings.variant == "plus"
+    ours = BM25(documents, settings)
+    reference = BM25Plus(documents, k1=settings.k1, b=settings.b)
+    queries = [sorted(set(documents[0]))[:3]] + questions[:100]
+    for query in queries:
+        expected = plus_reference_scores(reference, query)
+        np.testing.assert_allclose(ours.scores(query), expected, rtol=RTOL, atol=1e-12)
+    assert ours.scores(queries[0])[0] > 0  # a short article still answers
 
 
 def test_edge_cases_follow_the_reference() -> None:
     # Empty sentences, repeated terms in sentence and query, a term in more than half of the sentences
     # (negative idf → epsilon × mean idf), a term nobody has.
     documents = [["貓", "狗", "貓"], [], ["狗"], ["狗", "魚"], ["狗", "鳥", "鳥", "鳥"], ["貓"]]
-    ours, reference = BM25(documents), BM25Okapi(documents)
+    ours, reference = BM25(documents, OKAPI), BM25Okapi(documents)
+    plus, plus_reference = BM25(documents), BM25Plus(documents, k1=1.2, b=0.5)
     for query in (["狗"], ["貓", "貓"], ["鳥", "魚", "狗"], ["沒有"], []):
         np.testing.assert_allclose(ours.scores(query), reference.get_scores(query), rtol=RTOL, atol=1e-12)
+        np.testing.assert_allclose(plus.scores(query), plus_reference_scores(plus_reference, query),
+                                   rtol=RTOL, atol=1e-12)
     assert ours.document_frequency("狗") == 4 and ours.document_frequency("沒有") == 0
     assert "狗" in ours.idf and ours.idf.get("沒有") is None
 
@@ -106,7 +133,7 @@ def test_each_terms_contribution_is_bit_identical_to_rank_bm25(drcd_tokens) -> N
     """Contributions are computed per query, not stored: with rank-bm25's operations in its order, so a
     one-term query's scores are the reference's exactly, repeated terms in a sentence (tf > 1) included."""
     documents = drcd_tokens[0][:2000]
-    ours, reference = BM25(documents), BM25Okapi(documents)
+    ours, reference = BM25(documents, OKAPI), BM25Okapi(documents)
     several = {t for d in documents for t in set(d) if d.count(t) > 1}
     terms = sorted(several)[:40] + ["台湾", "研究", "年", "的"]
     assert len(several) > 40
@@ -164,15 +191,15 @@ def test_counts_rebuild_the_same_index_and_a_subset_equals_a_fresh_reference(drc
     """What an incremental rebuild relies on: stored counts give back the index; selected sentences
     re-indexed score as rank-bm25 does on just those sentences."""
     documents = drcd_tokens[0][:2000]
-    bm25 = BM25(documents)
-    again = BM25.from_counts(bm25.counts())
+    bm25 = BM25(documents, OKAPI)
+    again = BM25.from_counts(bm25.counts(), OKAPI)
     assert again.term_list == bm25.term_list
     for name, array in bm25.arrays().items():
         np.testing.assert_array_equal(again.arrays()[name], array, err_msg=name)
     keep = np.r_[1500:2000, 0:700]
     counts = bm25.counts()
     merged = TermCounts.concatenate([counts.select(keep[:500]), TermCounts.from_documents([documents[i] for i in keep[500:]])])
-    subset = BM25.from_counts(merged)
+    subset = BM25.from_counts(merged, OKAPI)
     reference = BM25Okapi([documents[i] for i in keep])
     for query in drcd_tokens[1][:50]:
         assert_same_ranking(subset, reference, query)

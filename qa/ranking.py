@@ -1,0 +1,162 @@
+"""How sentences are ranked for a question, and whether the best of them answers it at all.
+
+The index holds three fields per sentence (``index.sentence_terms``): jieba ``words`` of the sentence, and the
+Han ``chars`` and ``bigrams`` of the sentence with its article title and section heading (a sentence rarely
+repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula, k1 1.2, b 0.5: see
+``qa.bm25.BM25Settings``). A question is ranked by:
+
+1. its words, and its character pieces clause by clause: the clause holding the question word (什麼,
+   哪一年…) is what is asked and weighs fully; the other clauses only set the scene (``side_clause_weight``);
+2. BM25 in each field, scaled to the field's best sentence, weighted (``fields``) and added up;
+3. a share of the scores of the sentences just before and after in the same paragraph, of the paragraph's
+   best sentence (an answer often sits next to the sentence that repeats the question) and, for an
+   article's first sentence, of the article's best (``lead_weight``: the lead says what the subject is);
+4. for a when / how-many question, a boost to the best candidates that hold a time or a number.
+
+Relevance (0..1) is the share of the question's weight (idf) that the sentence, its title and heading cover,
+in words or in content bigrams, whichever is higher; when no answer reaches ``min_relevance`` the question
+gets no answer. See docs/quality.md for what each step adds on DRCD and CMRC, and what did not help.
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from .bm25 import BM25
+from .records import Query
+from .tokens import QUESTION_WORDS, Analyzer, han_ngrams
+
+# Field name → n of its character n-grams.
+GRAM_FIELDS = {"chars": 1, "bigrams": 2}
+_CLAUSE_BREAK = re.compile(r"[，,；;：:、。！？!?…\s]+")
+
+
+@dataclass(frozen=True)
+class RankingSettings:
+    """The ranking's knobs: one set for every corpus and both scripts (measured in docs/quality.md)."""
+
+    fields: tuple[tuple[str, float], ...] = (("words", 0.6), ("chars", 1.0), ("bigrams", 1.0))  # fused, weighted
+    side_clause_weight: float = 0.5  # question clauses without the question word
+    neighbour_weight: float = 0.1  # share of the previous and next sentence's score (same paragraph)
+    paragraph_weight: float = 0.2  # share of the paragraph's best sentence score
+    lead_weight: float = 0.2  # share of the article's best score given to its first sentence
+    answer_type_weight: float = 0.3  # boost for candidates that hold what a when/how-many question asks for
+    answer_type_pool: int = 20  # how many of the best candidates the answer-type boost re-ranks
+    carried_weight: float = 0.5  # terms carried over from an earlier question of the chat
+    min_relevance: float = 0.13  # when no answer covers this share of the question's weight, there is none
+    answer_floor: float = 0.0  # answers after the best one are dropped below this share
+
+
+# A question asking when, or how many/much, is answered by a sentence holding a time or a number; the
+# sentence that merely repeats the question's words often does not (the date sits in the sentence before).
+# Patterns are on normalised (Simplified, NFKC) text, so they serve both scripts.
+_TIME_QUESTION = re.compile(r"哪一?年|何年|什么时候|什么时间|何时|哪一?天|何日|几月|几日|几号|"
+                            r"哪一?个?(?:世纪|朝代|年代|时期|时代|月份)")
+_QUANTITY_QUESTION = re.compile(r"多少|几[个名位人次座只条种项倍岁年天成]|多久|多长|多高|多大|多重|多远|多快|多深|"
+                                r"多宽|多厚|百分之几")
+_TIME_TEXT = re.compile(r"\d\s*(?:年|月|日|世纪|年代)|[〇零一二三四五六七八九十百千两]+(?:年|月|日|世纪)|"
+                        r"世纪|年代|朝|时期|时代|[春夏秋冬][季天]")
+_NUMBER_TEXT = re.compile(r"\d|[二三四五六七八九十百千万亿两半]|一[^\W\d_]")
+
+
+def answer_type(question: str) -> re.Pattern | None:
+    """What a sentence must hold to answer the (normalised) question: a time, a number, or no telling."""
+    if _TIME_QUESTION.search(question):
+        return _TIME_TEXT
+    if _QUANTITY_QUESTION.search(question):
+        return _NUMBER_TEXT
+    return None
+
+
+def question_clauses(question: str, analyzer: Analyzer) -> list[tuple[str, bool]]:
+    """The question's clauses as normalised text with the question words blanked out, and whether each held one."""
+    clauses = []
+    for clause in _CLAUSE_BREAK.split(analyzer.normalize(question)):
+        if not clause:
+            continue
+        # Blank out whole question words (jieba's accurate cut), not substrings: 任何 keeps its 何.
+        words = analyzer.tokenizer.lcut(clause, HMM=analyzer.settings.hmm)
+        asked = any(w in QUESTION_WORDS for w in words)
+        clauses.append(("".join(" " if w in QUESTION_WORDS else w for w in words), asked))
+    return clauses
+
+
+def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) -> dict[str, dict[str, float]]:
+    """For each character field: the question's pieces and the weight of each."""
+    clauses = question_clauses(query.question, analyzer)
+    any_asked = any(asked for _, asked in clauses)
+    queries: dict[str, dict[str, float]] = {}
+    for name, n in GRAM_FIELDS.items():
+        weights: dict[str, float] = {}
+        for text, asked in clauses:
+            weight = 1.0 if asked or not any_asked else settings.side_clause_weight
+            for gram in han_ngrams(text, n):
+                weights[gram] = max(weights.get(gram, 0.0), weight)
+        for term in query.carried:
+            for gram in han_ngrams(term, n):
+                weights.setdefault(gram, settings.carried_weight)
+        queries[name] = weights
+    return queries
+
+
+def fused_scores(scorers: Mapping[str, BM25], queries: Mapping[str, Mapping[str, float]],
+                 settings: RankingSettings, size: int) -> np.ndarray:
+    """Each field's BM25 scores scaled to its best sentence, weighted and added."""
+    total = np.zeros(size)
+    for name, field_weight in settings.fields:
+        weights = queries.get(name)
+        if not weights or not field_weight:
+            continue
+        scores = scorers[name].scores(list(weights), weights)
+        best = scores.max() if len(scores) else 0.0
+        if best > 0:
+            total += (field_weight / best) * scores
+    return total
+
+
+def paragraph_runs(articles: Sequence, refs: np.ndarray) -> np.ndarray:
+    """A run number per global sentence, the same for the sentences of one paragraph (they are contiguous)."""
+    if hasattr(articles, "arrays"):  # a qa.table.ArticleTable: its columns already say it
+        local = np.asarray(articles.arrays["sentence_paragraph"], dtype=np.int64)
+    else:
+        local = np.fromiter((s.paragraph for a in articles for s in a.sentences), dtype=np.int64, count=len(refs))
+    if not len(refs):
+        return np.zeros(0, dtype=np.int64)
+    changes = (refs[1:, 0] != refs[:-1, 0]) | (local[1:] != local[:-1])
+    return np.concatenate([[0], np.cumsum(changes)]).astype(np.int64)
+
+
+def spread(scores: np.ndarray, runs: np.ndarray, settings: RankingSettings,
+           leads: np.ndarray | None = None) -> np.ndarray:
+    """Scores plus a share of the neighbours' (same paragraph) and of the paragraph's best sentence."""
+    out = scores.copy()
+    if len(scores) > 1 and settings.neighbour_weight:
+        same = (runs[1:] == runs[:-1]) * settings.neighbour_weight
+        out[1:] += same * scores[:-1]
+        out[:-1] += same * scores[1:]
+    if len(scores) and settings.paragraph_weight:
+        starts = np.flatnonzero(np.concatenate([[True], runs[1:] != runs[:-1]]))
+        best = np.maximum.reduceat(scores, starts)
+        out += settings.paragraph_weight * np.repeat(best, np.diff(np.append(starts, len(scores))))
+    if len(scores) and settings.lead_weight and leads is not None and len(leads):
+        # The first sentence of an article usually says what its subject is: questions about the subject
+        # itself (what it is also called, where it is) are answered there.
+        out[leads] += settings.lead_weight * np.maximum.reduceat(scores, leads)
+    return out
+
+
+def term_weight(scorer: BM25, term: str) -> float:
+    """idf of a term; a term no sentence has weighs as much as the rarest possible term."""
+    idf = scorer.idf.get(term)
+    return idf if idf is not None else math.log((scorer.size + 0.5) / 0.5)
+
+
+def coverage(scorer: BM25, terms: Sequence[str], present: set[str] | frozenset[str]) -> float:
+    """Share of the terms' weight (idf) that is present."""
+    weights = [term_weight(scorer, t) for t in terms]
+    total = sum(weights)
+    return sum(w for t, w in zip(terms, weights) if t in present) / total if total > 0 else 0.0
