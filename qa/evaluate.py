@@ -289,16 +289,18 @@ class Bigram:
 
 
 # Variants of ours for the ablation table: each turns one method off (see docs/quality.md).
+_OURS = RankingSettings()
 ABLATIONS: dict[str, dict] = {
-    "ours-never-refuse": {"ranking": RankingSettings(min_relevance=0.0)},
-    "ours-k1.2-b.5": {"settings": BM25Settings(k1=1.2, b=0.5)},
-    "ours-k1.2-b.5-never-refuse": {"settings": BM25Settings(k1=1.2, b=0.5), "ranking": RankingSettings(min_relevance=0.0)},
-    "ours-bigrams-only": {"ranking": RankingSettings(fields=(("bigrams", 1.0),))},
-    "ours-chars-only": {"ranking": RankingSettings(fields=(("chars", 1.0),))},
-    "ours-words-only": {"ranking": RankingSettings(fields=(("words", 1.0),))},
-    "ours-plus-words": {"ranking": RankingSettings(fields=(("words", 1.0), ("chars", 1.0), ("bigrams", 1.0)))},
-    "ours-no-spread": {"ranking": RankingSettings(neighbour_weight=0.0, paragraph_weight=0.0)},
-    "ours-no-clauses": {"ranking": RankingSettings(side_clause_weight=1.0)},
+    "ours-okapi": {"settings": BM25Settings(k1=1.5, b=0.75, variant="okapi")},  # rank-bm25's BM25Okapi defaults
+    "ours-words-only": {"ranking": replace(_OURS, fields=(("words", 1.0),))},
+    "ours-no-words": {"ranking": replace(_OURS, fields=(("chars", 1.0), ("bigrams", 1.0)))},
+    "ours-no-chars": {"ranking": replace(_OURS, fields=(("words", 0.6), ("bigrams", 1.0)))},
+    "ours-no-bigrams": {"ranking": replace(_OURS, fields=(("words", 0.6), ("chars", 1.0)))},
+    "ours-no-clauses": {"ranking": replace(_OURS, side_clause_weight=1.0)},
+    "ours-no-spread": {"ranking": replace(_OURS, neighbour_weight=0.0, paragraph_weight=0.0)},
+    "ours-no-lead": {"ranking": replace(_OURS, lead_weight=0.0)},
+    "ours-no-answer-type": {"ranking": replace(_OURS, answer_type_weight=0.0)},
+    "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0)},
 }
 
 
