@@ -39,7 +39,7 @@ FORMAT = 2  # 2: no stored weights (computed per query), scoring fields in the k
 MANIFEST = "manifest.json"
 MARKER = "QA-INDEX"  # written first: a folder holding it is ours to replace, even when half-written
 # Source files whose code decides an index's articles and terms: any change to them makes saved terms stale.
-TERM_PIPELINE = ("loading.py", "cleaning.py", "garble.py", "edits.py", "structure.py", "tokens.py", "userdict.txt",
+TERM_PIPELINE = ("loading.py", "cleaning.py", "garble.py", "edits.py", "structure.py", "tokens.py",
                  "index.py", "corpus.py", "records.py")
 # ... and those that decide how terms become stored arrays and scores.
 INDEX_CODE = ("bm25.py", "table.py", "store.py")

@@ -6,13 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 from typing import Iterable
 
 import jieba
 import opencc
 
-USER_DICT = Path(__file__).with_name("userdict.txt")
 
 # Question words and interrogative particles: they say what kind of answer is wanted, not what it is about.
 QUESTION_WORDS = frozenset("""
@@ -57,7 +55,6 @@ def han_ngrams(text: str, n: int) -> list[str]:
 class AnalyzerSettings:
     """Everything that changes the terms: part of an index's identity."""
 
-    user_dict: bool = True
     hmm: bool = True
     search_mode: bool = True  # jieba's search mode also emits the known sub-words of long words (京东科技 → 京东, 科技)
     version: int = 1
@@ -73,8 +70,6 @@ class Analyzer:
         jieba.setLogLevel(logging.WARNING)  # jieba announces every dictionary load on stderr
         self.tokenizer = jieba.Tokenizer()
         self.tokenizer.initialize()
-        if self.settings.user_dict and USER_DICT.exists():
-            self.tokenizer.load_userdict(str(USER_DICT))
         self._t2s = opencc.OpenCC("t2s")
         self._s2t = opencc.OpenCC("s2t")
 
