@@ -42,10 +42,18 @@ def understand(question: str, analyzer: Analyzer, history: Sequence[str] = ()) -
             if earlier_terms:
                 carried = earlier_terms
                 break
-    shown = tuple(w for w in _surface_words(question, analyzer) if analyzer.normalize(w) in own)
-    return Query(question=question, terms=tuple(own + carried), carried=tuple(carried), shown_terms=shown)
+    return Query(question=question, terms=tuple(own + carried), carried=tuple(carried),
+                 shown_terms=shown_words(question, own, analyzer))
 
 
-def _surface_words(question: str, analyzer: Analyzer) -> list[str]:
-    """The question's words as the user wrote them (jieba on the original script)."""
-    return [w for w in analyzer.tokenizer.lcut(question) if w.strip()]
+def shown_words(question: str, terms: Sequence[str], analyzer: Analyzer) -> tuple[str, ...]:
+    """The question's terms as the user wrote them (產業 for the term 产业), longest first, for highlighting."""
+    normalized = analyzer.normalize(question)
+    if len(normalized) != len(question):  # width folding changed the length: fall back to the original's words
+        return tuple(w for w in analyzer.tokenizer.lcut(question) if w.strip() and analyzer.normalize(w) in terms)
+    shown = []
+    for term in sorted(terms, key=len, reverse=True):
+        start = normalized.find(term)
+        if start >= 0:
+            shown.append(question[start:start + len(term)])
+    return tuple(dict.fromkeys(shown))
