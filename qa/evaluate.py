@@ -299,6 +299,7 @@ ABLATIONS: dict[str, dict] = {
     "ours-no-clauses": {"ranking": replace(_OURS, side_clause_weight=1.0)},
     "ours-no-spread": {"ranking": replace(_OURS, neighbour_weight=0.0, paragraph_weight=0.0)},
     "ours-no-lead": {"ranking": replace(_OURS, lead_weight=0.0)},
+    "ours-function-chars": {"ranking": replace(_OURS, drop_function_chars=False)},
     "ours-no-answer-type": {"ranking": replace(_OURS, answer_type_weight=0.0)},
     "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0)},
 }

@@ -11,8 +11,8 @@ from .bm25 import BM25, BM25Settings, select_top_k
 from .cleaning import clean_text, garble_finder
 from .loading import LoadError, article_files, read_article
 from .query import understand
-from .ranking import (GRAM_FIELDS, RankingSettings, answer_type, coverage, fused_scores, gram_queries,
-                      paragraph_runs, spread)
+from .ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, answer_type, coverage, fused_scores,
+                      gram_queries, paragraph_runs, spread)
 from .records import Answer, Article, Query
 from .structure import structure_article
 from .table import sentence_refs
@@ -65,6 +65,7 @@ class Index:
         self.paragraph_runs = paragraph_runs(self.articles, self.refs)
         # Global ids of each article's first sentence (in order, so they start the articles' runs).
         self.lead_ids = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
+        self.layout = ParagraphLayout.from_runs(self.paragraph_runs, self.lead_ids)
         if not self.scorers:
             self.scorers = {name: BM25(documents, self.settings)
                             for name, documents in sentence_terms(self.articles, self.analyzer).items()}
@@ -102,7 +103,7 @@ class Index:
         # Terms carried over from an earlier question steer the answer but count less than the question's own.
         queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}
         fused = fused_scores(self.scorers, queries, ranking, self.sentence_count)
-        scores = spread(fused, self.paragraph_runs, ranking, self.lead_ids)
+        scores = spread(fused, self.layout, ranking)
         own = [t for t in query.terms if t not in query.carried]
         if query.carried and own:
             # The follow-up's own words say what is asked now: an answer must match one of them.

@@ -28,7 +28,7 @@ import numpy as np
 
 from .bm25 import BM25
 from .records import Query
-from .tokens import QUESTION_WORDS, Analyzer, han_ngrams
+from .tokens import FUNCTION_CHARS, QUESTION_WORDS, Analyzer, han_ngrams
 
 # Field name → n of its character n-grams.
 GRAM_FIELDS = {"chars": 1, "bigrams": 2}
@@ -44,6 +44,7 @@ class RankingSettings:
     neighbour_weight: float = 0.1  # share of the previous and next sentence's score (same paragraph)
     paragraph_weight: float = 0.2  # share of the paragraph's best sentence score
     lead_weight: float = 0.2  # share of the article's best score given to its first sentence
+    drop_function_chars: bool = True  # the chars field does not look for function characters (的, 是…)
     answer_type_weight: float = 0.3  # boost for candidates that hold what a when/how-many question asks for
     answer_type_pool: int = 20  # how many of the best candidates the answer-type boost re-ranks
     carried_weight: float = 0.5  # terms carried over from an earlier question of the chat
@@ -99,6 +100,10 @@ def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) ->
         for term in query.carried:
             for gram in han_ngrams(term, n):
                 weights.setdefault(gram, settings.carried_weight)
+        if n == 1 and settings.drop_function_chars:
+            # 的, 是, 在… are in most sentences: they rank nothing, and at a million sentences their postings
+            # were most of a question's work.
+            weights = {gram: w for gram, w in weights.items() if gram not in FUNCTION_CHARS}
         queries[name] = weights
     return queries
 
@@ -114,7 +119,8 @@ def fused_scores(scorers: Mapping[str, BM25], queries: Mapping[str, Mapping[str,
         scores = scorers[name].scores(list(weights), weights)
         best = scores.max() if len(scores) else 0.0
         if best > 0:
-            total += (field_weight / best) * scores
+            scores *= field_weight / best  # in place: at a million sentences each temporary costs ~1 ms
+            total += scores
     return total
 
 
@@ -130,22 +136,44 @@ def paragraph_runs(articles: Sequence, refs: np.ndarray) -> np.ndarray:
     return np.concatenate([[0], np.cumsum(changes)]).astype(np.int64)
 
 
-def spread(scores: np.ndarray, runs: np.ndarray, settings: RankingSettings,
-           leads: np.ndarray | None = None) -> np.ndarray:
-    """Scores plus a share of the neighbours' (same paragraph) and of the paragraph's best sentence."""
+@dataclass(frozen=True)
+class ParagraphLayout:
+    """Where the paragraphs and articles of an index start: what ``spread`` needs, computed once per index."""
+
+    same: np.ndarray  # float64, one per pair of consecutive sentences: 1.0 when they share a paragraph
+    starts: np.ndarray  # first sentence of each paragraph
+    sizes: np.ndarray  # sentences in each paragraph
+    leads: np.ndarray  # first sentence of each article
+
+    @classmethod
+    def from_runs(cls, runs: np.ndarray, leads: np.ndarray) -> "ParagraphLayout":
+        """The layout of sentences numbered by paragraph runs (``paragraph_runs``), articles starting at ``leads``."""
+        runs = np.asarray(runs)
+        same = (runs[1:] == runs[:-1]).astype(np.float64)
+        starts = np.flatnonzero(np.concatenate([[True], runs[1:] != runs[:-1]])) if len(runs) else \
+            np.zeros(0, dtype=np.int64)
+        sizes = np.diff(np.append(starts, len(runs)))
+        return cls(same, starts, sizes, np.asarray(leads, dtype=np.int64))
+
+
+def spread(scores: np.ndarray, layout: ParagraphLayout, settings: RankingSettings) -> np.ndarray:
+    """Scores plus a share of the neighbours' (same paragraph) and of the paragraph's best sentence; an
+    article's first sentence also gets a share of the article's best."""
     out = scores.copy()
+    if not len(scores):
+        return out
     if len(scores) > 1 and settings.neighbour_weight:
-        same = (runs[1:] == runs[:-1]) * settings.neighbour_weight
-        out[1:] += same * scores[:-1]
-        out[:-1] += same * scores[1:]
-    if len(scores) and settings.paragraph_weight:
-        starts = np.flatnonzero(np.concatenate([[True], runs[1:] != runs[:-1]]))
-        best = np.maximum.reduceat(scores, starts)
-        out += settings.paragraph_weight * np.repeat(best, np.diff(np.append(starts, len(scores))))
-    if len(scores) and settings.lead_weight and leads is not None and len(leads):
+        weighted = layout.same * settings.neighbour_weight
+        out[1:] += weighted * scores[:-1]
+        out[:-1] += np.multiply(weighted, scores[1:], out=weighted)
+    if settings.paragraph_weight:
+        best = np.maximum.reduceat(scores, layout.starts)
+        best *= settings.paragraph_weight
+        out += np.repeat(best, layout.sizes)
+    if settings.lead_weight and len(layout.leads):
         # The first sentence of an article usually says what its subject is: questions about the subject
         # itself (what it is also called, where it is) are answered there.
-        out[leads] += settings.lead_weight * np.maximum.reduceat(scores, leads)
+        out[layout.leads] += settings.lead_weight * np.maximum.reduceat(scores, layout.leads)
     return out
 
 

@@ -1,0 +1,83 @@
+"""The ranking's pieces: question clauses and character queries, and the vectorised spread of scores over
+paragraphs checked against a plain loop over the same sentences."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from qa.ranking import ParagraphLayout, RankingSettings, gram_queries, spread
+from qa.records import Query
+from qa.tokens import FUNCTION_CHARS, Analyzer
+
+
+def spread_by_loop(scores: list[float], runs: list[int], leads: list[int], settings: RankingSettings) -> list[float]:
+    """The definition, one sentence at a time: own score, a share of each same-paragraph neighbour's, of the
+    paragraph's best, and for an article's first sentence of the article's best."""
+    out = []
+    article_of = np.searchsorted(leads, np.arange(len(scores)), side="right") - 1
+    for i, score in enumerate(scores):
+        total = score
+        if i > 0 and runs[i - 1] == runs[i]:
+            total += settings.neighbour_weight * scores[i - 1]
+        if i + 1 < len(scores) and runs[i + 1] == runs[i]:
+            total += settings.neighbour_weight * scores[i + 1]
+        total += settings.paragraph_weight * max(s for s, r in zip(scores, runs) if r == runs[i])
+        if i in leads:
+            members = [s for s, a in zip(scores, article_of) if a == article_of[i]]
+            total += settings.lead_weight * max(members)
+        out.append(total)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_spread_equals_the_loop_over_sentences(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 6, size=40)  # paragraphs of 1–5 sentences
+    runs = np.repeat(np.arange(len(sizes)), sizes)
+    # Articles start at some paragraph starts (always the first).
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    leads = np.sort(np.unique(np.concatenate([[0], rng.choice(starts, size=8)])))
+    scores = rng.random(len(runs)) * (rng.random(len(runs)) > 0.3)  # some sentences score 0
+    settings = RankingSettings()
+    got = spread(scores, ParagraphLayout.from_runs(runs, leads), settings)
+    expected = spread_by_loop(scores.tolist(), runs.tolist(), leads.tolist(), settings)
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert np.all(got >= scores)
+
+
+def test_spread_of_nothing_and_of_one_sentence() -> None:
+    settings = RankingSettings()
+    empty = ParagraphLayout.from_runs(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    assert spread(np.zeros(0), empty, settings).shape == (0,)
+    one = ParagraphLayout.from_runs(np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64))
+    # Alone in its paragraph and its article: its own score plus the paragraph's and article's shares of itself.
+    assert spread(np.array([2.0]), one, settings)[0] == pytest.approx(2.0 * (1 + settings.paragraph_weight
+                                                                             + settings.lead_weight))
+
+
+def test_spread_with_every_share_off_is_the_scores() -> None:
+    settings = replace(RankingSettings(), neighbour_weight=0.0, paragraph_weight=0.0, lead_weight=0.0)
+    scores = np.array([0.5, 0.0, 3.0, 1.0])
+    layout = ParagraphLayout.from_runs(np.array([0, 0, 1, 1]), np.array([0]))
+    assert spread(scores, layout, settings).tolist() == scores.tolist()
+
+
+def test_character_query_leaves_out_function_characters(analyzer: Analyzer) -> None:
+    question = "金融科技的嬗變是在什麼時候發生的？"
+    queries = gram_queries(Query(question=question, terms=("x",)), analyzer, RankingSettings())
+    assert not FUNCTION_CHARS.intersection(queries["chars"])
+    assert {"金", "融", "嬗", "变"} <= set(queries["chars"])  # content characters, in Simplified
+    assert "的嬗" in queries["bigrams"]  # pairs keep them: 的嬗 is as rare as 嬗
+    kept = gram_queries(Query(question=question, terms=("x",)), analyzer,
+                        replace(RankingSettings(), drop_function_chars=False))
+    assert {"的", "是"} <= set(kept["chars"])
+
+
+def test_side_clauses_weigh_less_than_the_asked_one(analyzer: Analyzer) -> None:
+    queries = gram_queries(Query(question="在互聯網時代，金融科技有什麼作用？", terms=("x",)), analyzer,
+                           RankingSettings())
+    settings = RankingSettings()
+    assert queries["bigrams"]["互联"] == settings.side_clause_weight
+    assert queries["bigrams"]["作用"] == 1.0
