@@ -290,12 +290,19 @@ class Bigram:
 
 # Variants of ours for the ablation table: each turns one method off (see docs/quality.md).
 _OURS = RankingSettings()
+
+
+def _without(field_name: str) -> tuple[tuple[str, float], ...]:
+    """The shipped fields and weights, less one field."""
+    return tuple((name, weight) for name, weight in _OURS.fields if name != field_name)
+
+
 ABLATIONS: dict[str, dict] = {
     "ours-okapi": {"settings": BM25Settings(k1=1.5, b=0.75, variant="okapi")},  # rank-bm25's BM25Okapi defaults
     "ours-words-only": {"ranking": replace(_OURS, fields=(("words", 1.0),))},
-    "ours-no-words": {"ranking": replace(_OURS, fields=(("chars", 1.0), ("bigrams", 1.0)))},
-    "ours-no-chars": {"ranking": replace(_OURS, fields=(("words", 0.6), ("bigrams", 1.0)))},
-    "ours-no-bigrams": {"ranking": replace(_OURS, fields=(("words", 0.6), ("chars", 1.0)))},
+    "ours-no-words": {"ranking": replace(_OURS, fields=_without("words"))},
+    "ours-no-chars": {"ranking": replace(_OURS, fields=_without("chars"))},
+    "ours-no-bigrams": {"ranking": replace(_OURS, fields=_without("bigrams"))},
     "ours-no-clauses": {"ranking": replace(_OURS, side_clause_weight=1.0)},
     "ours-no-spread": {"ranking": replace(_OURS, neighbour_weight=0.0, paragraph_weight=0.0)},
     "ours-no-lead": {"ranking": replace(_OURS, lead_weight=0.0)},

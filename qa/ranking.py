@@ -39,10 +39,10 @@ _CLAUSE_BREAK = re.compile(r"[，,；;：:、。！？!?…\s]+")
 class RankingSettings:
     """The ranking's knobs: one set for every corpus and both scripts (measured in docs/quality.md)."""
 
-    fields: tuple[tuple[str, float], ...] = (("words", 0.6), ("chars", 1.0), ("bigrams", 1.0))  # fused, weighted
+    fields: tuple[tuple[str, float], ...] = (("words", 0.3), ("chars", 1.0), ("bigrams", 0.5))  # fused, weighted
     side_clause_weight: float = 0.5  # question clauses without the question word
     neighbour_weight: float = 0.1  # share of the previous and next sentence's score (same paragraph)
-    paragraph_weight: float = 0.2  # share of the paragraph's best sentence score
+    paragraph_weight: float = 0.3  # share of the paragraph's best sentence score
     lead_weight: float = 0.2  # share of the article's best score given to its first sentence
     drop_function_chars: bool = True  # the chars field does not look for function characters (的, 是…)
     answer_type_weight: float = 0.3  # boost for candidates that hold what a when/how-many question asks for
