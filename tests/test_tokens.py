@@ -38,3 +38,35 @@ def test_analyzer_does_not_touch_the_global_jieba(analyzer: Analyzer) -> None:
     import jieba
 
     assert analyzer.tokenizer is not jieba.dt
+
+
+def test_dictionary_read_from_the_cache_is_jiebas_own(analyzer: Analyzer) -> None:
+    import jieba
+
+    reference = jieba.Tokenizer()
+    reference.initialize()
+    assert analyzer.tokenizer.initialized
+    assert analyzer.tokenizer.total == reference.total
+    assert analyzer.tokenizer.FREQ == reference.FREQ
+    text = "透過以京東科技、螞蟻金服為代表的頭部玩家們的探索和實踐"
+    assert analyzer.tokenizer.lcut(text) == reference.lcut(text)
+
+
+@pytest.mark.parametrize("cache_bytes", [None, b"", b"not marshal data", b"\xe9\x00\x00\x00\x00"])
+def test_dictionary_without_a_usable_cache_is_built_by_jieba(tmp_path, cache_bytes: bytes | None) -> None:
+    import jieba
+
+    from qa.tokens import load_dictionary
+
+    if cache_bytes is not None:
+        (tmp_path / "jieba.cache").write_bytes(cache_bytes)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = str(tmp_path)
+    load_dictionary(tokenizer)
+    assert tokenizer.initialized and len(tokenizer.FREQ) > 300_000
+    assert tokenizer.lcut("金融科技") == jieba.Tokenizer().lcut("金融科技")
+    # jieba wrote a fresh cache where it was missing or broken; the next load reads it.
+    again = jieba.Tokenizer()
+    again.tmp_dir = str(tmp_path)
+    load_dictionary(again)
+    assert again.FREQ == tokenizer.FREQ
