@@ -9,6 +9,7 @@ from .records import Article, Paragraph, Section, Sentence
 
 # Sentence ends: 。！？!? ；; and ellipses, followed by any closing quotes/brackets.
 _SENTENCE_END = re.compile(r"(?:[。！？!?；;]+|…{2,}|\.{3,}|(?<=[A-Za-z0-9%)\]])\.(?=\s))[」』”’\"'）)\]】》]*")
+_STATEMENT_END = re.compile(r"[。；;]")
 _FINAL_PUNCT = "。！？!?；;…」』”’\"．.：:，,、"
 _CLAUSE_BREAK = re.compile(r"[，,、：:]|\s+")
 _WORDY = re.compile(r"[\w\u3400-\u9fff]")
@@ -42,8 +43,11 @@ def _markdown_heading(text: str) -> str | None:
 
 
 def _is_heading_shape(text: str) -> bool:
-    """A short line that does not end like a sentence."""
-    return len(text) <= MAX_HEADING_CHARS and not text.endswith(tuple(_FINAL_PUNCT)) and _WORDY.search(text) is not None
+    """A short line that does not end like a sentence and is not a run of sentences: a title may hold one
+    exclamation or question inside (停止！！雲雀, Wow! eye Taiwan), not a 。 or ； or two sentence ends."""
+    return (len(text) <= MAX_HEADING_CHARS and not text.endswith(tuple(_FINAL_PUNCT))
+            and _WORDY.search(text) is not None and not _STATEMENT_END.search(text)
+            and len(_SENTENCE_END.findall(text)) <= 1)
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -99,7 +103,8 @@ def structure_article(cleaned: CleanedText, name: str) -> Article:
     text = mapped.text
     blocks = _blocks(text)
     title = ""
-    if blocks and (_markdown_heading(blocks[0].text) or _is_heading_shape(blocks[0].text)):
+    # The first line is the title when it looks like one and body text follows (a one-line note is body).
+    if len(blocks) > 1 and (_markdown_heading(blocks[0].text) or _is_heading_shape(blocks[0].text)):
         title = _markdown_heading(blocks[0].text) or blocks[0].text
         blocks = blocks[1:]
 

@@ -97,3 +97,27 @@ def test_article_without_title_uses_its_name() -> None:
     article = structure_article(clean_text("這是一篇沒有標題的文章，它只有一段正文。第二句在這裡。"), "note.txt")
     assert article.title == "note.txt"
     assert len(article.sentences) == 2
+
+
+@pytest.mark.parametrize("raw", [
+    "金融科技是什麼？金融科技是新基座。它改變了產業",  # sentences on one line, the last unpunctuated
+    "金融科技正在改變產業",  # one short line, no punctuation at all
+])
+def test_one_line_article_is_body_not_a_title(raw: str) -> None:
+    article = structure_article(clean_text(raw), "note.txt")
+    assert article.title == "note.txt"
+    assert "".join(s.text for s in article.sentences) == raw
+
+
+def test_first_line_with_sentence_ends_inside_is_not_a_title() -> None:
+    raw = "金融科技是新基座。它改變了產業\n\n第二段說明了原因。"
+    article = structure_article(clean_text(raw), "note.txt")
+    assert article.title == "note.txt"
+    assert [s.text for s in article.sentences] == ["金融科技是新基座。", "它改變了產業", "第二段說明了原因。"]
+
+
+@pytest.mark.parametrize("title", ["停止！！雲雀", "Wow! eye Taiwan全民影音創作大賽", "為什麼？京東的答案"])
+def test_a_title_may_hold_one_exclamation_or_question(title: str) -> None:
+    article = structure_article(clean_text(f"{title}\n\n正文的第一句。正文的第二句。"), "note.txt")
+    assert article.title == title
+    assert [s.text for s in article.sentences] == ["正文的第一句。", "正文的第二句。"]
