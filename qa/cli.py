@@ -9,6 +9,7 @@ from typing import Sequence, TextIO
 
 from .corpus import Progress
 from .index import Index, load_corpus
+from .query import MAX_QUESTION_CHARS, question_problem, truncate_question
 from .records import Answer
 
 
@@ -28,6 +29,13 @@ def format_answer(rank: int, answer: Answer) -> str:
 
 
 def print_answers(index: Index, question: str, top_k: int, as_json: bool, out: TextIO) -> None:
+    """The answers to one question; a question that cannot be asked gets a one-line note on stderr instead."""
+    if problem := question_problem(question):
+        print(f"note: {problem}", file=sys.stderr)
+        return
+    question, cut = truncate_question(question)
+    if cut:
+        print(f"note: the question was cut to its first {MAX_QUESTION_CHARS} characters", file=sys.stderr)
     answers = index.ask(question, top_k=top_k)
     if as_json:
         for answer in answers:
@@ -52,7 +60,7 @@ def _ask(args: argparse.Namespace) -> int:
         return 2
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
     for question in questions:
-        if question:
+        if question or args.question is not None:  # blank lines of a batch are skipped; a blank argument is told
             print_answers(index, question, args.top_k, args.json, sys.stdout)
     return 0
 

@@ -68,3 +68,14 @@ def test_doc_option_and_bad_files(tmp_path) -> None:
 def test_bad_top_k_is_refused_clearly() -> None:
     result = run_cli("ask", "問題", "--top-k", "0")
     assert result.returncode == 2 and "--top-k" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_empty_punctuation_and_endless_questions_get_a_note() -> None:
+    for question in ("", "   ", "？？！…"):
+        result = run_cli("ask", question)
+        assert result.returncode == 0 and result.stdout == "", question
+        assert result.stderr.startswith("note: ") and "Traceback" not in result.stderr, question
+    endless = run_cli("ask", "金融科技如何聯通產業前後端？" * 1000, "--json", "--top-k", "1")
+    assert endless.returncode == 0 and "cut to its first 500 characters" in endless.stderr
+    record = json.loads(endless.stdout)
+    assert len(record["question"]) == 500 and record["text"]
