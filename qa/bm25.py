@@ -27,7 +27,7 @@ class BM25Settings:
     """
 
     k1: float = 1.2
-    b: float = 0.5  # sentences are short and alike in length: length matters less than in documents
+    b: float = 0.3  # sentences are short and alike in length: length matters less than in documents
     epsilon: float = 0.25  # okapi only: negative idf replaced by epsilon × mean idf
     variant: str = "plus"  # "okapi" or "plus"
 

@@ -2,7 +2,7 @@
 
 The index holds three fields per sentence (``index.sentence_terms``): jieba ``words`` of the sentence, and the
 Han ``chars`` and ``bigrams`` of the sentence with its article title and section heading (a sentence rarely
-repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula, k1 1.2, b 0.5: see
+repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula, k1 1.2, b 0.3: see
 ``qa.bm25.BM25Settings``). A question is ranked by:
 
 1. its words, and its character pieces clause by clause: the clause holding the question word (什麼,

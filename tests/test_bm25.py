@@ -89,7 +89,7 @@ def plus_reference_scores(reference: BM25Plus, query: list[str]) -> np.ndarray:
 
 @pytest.mark.parametrize("size", [2, 3, 40, 3000])
 def test_the_engines_variant_equals_rank_bm25_plus(drcd_tokens, size: int) -> None:
-    """The engine's default (BM25Plus, k1 1.2, b 0.5) ranks and scores as rank-bm25's BM25Plus, also on a
+    """The engine's default (BM25Plus, k1 1.2, b 0.3) ranks and scores as rank-bm25's BM25Plus, also on a
     two-sentence article where Okapi's idf is 0 for every term held by one of the two."""
     documents, questions = drcd_tokens
     documents = documents[:size]
@@ -109,7 +109,8 @@ def test_edge_cases_follow_the_reference() -> None:
     # (negative idf → epsilon × mean idf), a term nobody has.
     documents = [["貓", "狗", "貓"], [], ["狗"], ["狗", "魚"], ["狗", "鳥", "鳥", "鳥"], ["貓"]]
     ours, reference = BM25(documents, OKAPI), BM25Okapi(documents)
-    plus, plus_reference = BM25(documents), BM25Plus(documents, k1=1.2, b=0.5)
+    default = BM25Settings()
+    plus, plus_reference = BM25(documents), BM25Plus(documents, k1=default.k1, b=default.b)
     for query in (["狗"], ["貓", "貓"], ["鳥", "魚", "狗"], ["沒有"], []):
         np.testing.assert_allclose(ours.scores(query), reference.get_scores(query), rtol=RTOL, atol=1e-12)
         np.testing.assert_allclose(plus.scores(query), plus_reference_scores(plus_reference, query),
