@@ -40,10 +40,10 @@ class RankingSettings:
     """The ranking's knobs: one set for every corpus and both scripts (measured in docs/quality.md)."""
 
     fields: tuple[tuple[str, float], ...] = (("words", 0.3), ("chars", 1.0), ("bigrams", 0.5))  # fused, weighted
-    side_clause_weight: float = 0.5  # question clauses without the question word
+    side_clause_weight: float = 0.3  # question clauses without the question word
     neighbour_weight: float = 0.1  # share of the previous and next sentence's score (same paragraph)
     paragraph_weight: float = 0.3  # share of the paragraph's best sentence score
-    lead_weight: float = 0.2  # share of the article's best score given to its first sentence
+    lead_weight: float = 0.3  # share of the article's best score given to its first sentence
     drop_function_chars: bool = True  # the chars field does not look for function characters (的, 是…)
     answer_type_weight: float = 0.3  # boost for candidates that hold what a when/how-many question asks for
     answer_type_pool: int = 20  # how many of the best candidates the answer-type boost re-ranks

@@ -21,7 +21,7 @@ DRCD = SLICES / "quality_slice_drcd.json"
 CMRC = SLICES / "quality_slice_cmrc.json"
 
 # (file, script the questions are asked in) → minimum hit@1, hit@3 of ours: about 4 questions (of 75) under
-# what it measured (DRCD 0.867 / 0.947, CMRC 0.840 / 0.987, the same in both scripts).
+# what it measured (DRCD 0.853 / 0.947, CMRC 0.840 / 0.987, the same in both scripts).
 FLOORS = {
     (DRCD, "as-is"): (0.80, 0.89),
     (DRCD, "t2s"): (0.80, 0.89),
