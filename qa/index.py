@@ -62,10 +62,9 @@ class Index:
         # Global sentence id → (article index, sentence index within the article).
         # ``articles`` is a tuple of Article, or a qa.table.ArticleTable (columns, for large corpora).
         self.refs = sentence_refs(self.articles)
-        self.paragraph_runs = paragraph_runs(self.articles, self.refs)
         # Global ids of each article's first sentence (in order, so they start the articles' runs).
-        self.lead_ids = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
-        self.layout = ParagraphLayout.from_runs(self.paragraph_runs, self.lead_ids)
+        leads = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
+        self.layout = ParagraphLayout.from_runs(paragraph_runs(self.articles, self.refs), leads)
         if not self.scorers:
             self.scorers = {name: BM25(documents, self.settings)
                             for name, documents in sentence_terms(self.articles, self.analyzer).items()}

@@ -92,18 +92,19 @@ def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) ->
     any_asked = any(asked for _, asked in clauses)
     queries: dict[str, dict[str, float]] = {}
     for name, n in GRAM_FIELDS.items():
+        # 的, 是, 在… are in most sentences: they rank nothing, and at a million sentences their postings
+        # were most of a question's work.
+        skip = FUNCTION_CHARS if n == 1 and settings.drop_function_chars else frozenset()
         weights: dict[str, float] = {}
         for text, asked in clauses:
             weight = 1.0 if asked or not any_asked else settings.side_clause_weight
             for gram in han_ngrams(text, n):
-                weights[gram] = max(weights.get(gram, 0.0), weight)
+                if gram not in skip:
+                    weights[gram] = max(weights.get(gram, 0.0), weight)
         for term in query.carried:
             for gram in han_ngrams(term, n):
-                weights.setdefault(gram, settings.carried_weight)
-        if n == 1 and settings.drop_function_chars:
-            # 的, 是, 在… are in most sentences: they rank nothing, and at a million sentences their postings
-            # were most of a question's work.
-            weights = {gram: w for gram, w in weights.items() if gram not in FUNCTION_CHARS}
+                if gram not in skip:
+                    weights.setdefault(gram, settings.carried_weight)
         queries[name] = weights
     return queries
 
