@@ -308,6 +308,7 @@ ABLATIONS: dict[str, dict] = {
     "ours-no-lead": {"ranking": replace(_OURS, lead_weight=0.0)},
     "ours-function-chars": {"ranking": replace(_OURS, drop_function_chars=False)},
     "ours-no-answer-type": {"ranking": replace(_OURS, answer_type_weight=0.0)},
+    "ours-no-time-carry": {"ranking": replace(_OURS, time_carry_weight=0.0)},
     "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0)},
 }
 

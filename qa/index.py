@@ -11,8 +11,8 @@ from .bm25 import BM25, BM25Settings, select_top_k
 from .cleaning import clean_text, garble_finder
 from .loading import LoadError, article_files, read_article
 from .query import understand
-from .ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, answer_type, coverage, fused_scores,
-                      gram_queries, paragraph_runs, spread)
+from .ranking import (GRAM_FIELDS, YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, coverage,
+                      fused_scores, gram_queries, paragraph_runs, spread)
 from .records import Answer, Article, Query
 from .structure import structure_article
 from .table import sentence_refs
@@ -127,19 +127,29 @@ class Index:
         return [a for a in answers if a.relevance >= ranking.answer_floor]
 
     def _select(self, query: Query, scores: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The top_k sentence ids and scores; for a when/how-many question, candidates with a time/number boosted."""
+        """The top_k sentence ids and scores; for a when/how-many question, candidates with a time/number boosted
+        (and for a which-year question, the year a candidate takes from a sentence before it: ``carry_time``)."""
         ranking = self.ranking
         wanted = answer_type(self.analyzer.normalize(query.question)) if ranking.answer_type_weight else None
         if wanted is None:
             return select_top_k(scores, top_k)
         ids, pool = select_top_k(scores, max(top_k, ranking.answer_type_pool))
+        holds = lambda global_id: bool(wanted.search(self._normalized_text(global_id)))  # noqa: E731
+        if wanted is YEAR_TEXT and ranking.time_carry_weight:
+            added = carry_time(scores, ids.tolist(), holds, self.layout, ranking)
+            if added:
+                ids = np.unique(np.concatenate([ids, np.fromiter(added, dtype=ids.dtype)]))
+                pool = scores[ids] + np.array([added.get(i, 0.0) for i in ids.tolist()])
         pool = pool.copy()
         for n, global_id in enumerate(ids.tolist()):
-            article_index, sentence_id = self.refs[global_id]
-            if wanted.search(self.analyzer.normalize(self.articles[int(article_index)].sentences[int(sentence_id)].text)):
+            if holds(global_id):
                 pool[n] *= 1.0 + ranking.answer_type_weight
         order = np.lexsort((ids, -pool))[:top_k]  # best first, ties to the lower id
         return ids[order], pool[order]
+
+    def _normalized_text(self, global_id: int) -> str:
+        article_index, sentence_id = self.refs[global_id]
+        return self.analyzer.normalize(self.articles[int(article_index)].sentences[int(sentence_id)].text)
 
     def _relevance(self, global_id: int, article_index: int, sentence_id: int, terms: list[str],
                    present: set[str], grams: list[str]) -> float:

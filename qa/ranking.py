@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -47,6 +47,8 @@ class RankingSettings:
     drop_function_chars: bool = True  # the chars field does not look for function characters (的, 是…)
     answer_type_weight: float = 0.3  # boost for candidates that hold what a when/how-many question asks for
     answer_type_pool: int = 20  # how many of the best candidates the answer-type boost re-ranks
+    time_carry_weight: float = 0.5  # a which-year candidate without a year: share given to the sentence before with one
+    time_carry_reach: int = 3  # how many sentences back (same paragraph) that year is looked for
     carried_weight: float = 0.5  # terms carried over from an earlier question of the chat
     min_relevance: float = 0.13  # when no answer covers this share of the question's weight, there is none
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
@@ -62,10 +64,16 @@ _QUANTITY_QUESTION = re.compile(r"多少|几[个名位人次座只条种项倍�
 _TIME_TEXT = re.compile(r"\d\s*(?:年|月|日|世纪|年代)|[〇零一二三四五六七八九十百千两]+(?:年|月|日|世纪)|"
                         r"世纪|年代|朝|时期|时代|[春夏秋冬][季天]")
 _NUMBER_TEXT = re.compile(r"\d|[二三四五六七八九十百千万亿两半]|一[^\W\d_]")
+# A which-year question wants a year spelt out (1974年, 民国38年, 昭和四十九年, 1980年代), not 同年/这一年/9月2日:
+# those take their year from a sentence before, which is where the answer is.
+_YEAR_QUESTION = re.compile(r"哪一?个?年份?|何年|什么年份")
+YEAR_TEXT = re.compile(r"\d{2,4}\s*年|(?<![同这那该当次翌前去明今本上下])[〇零一二三四五六七八九十百千]{2,}年|元年")
 
 
 def answer_type(question: str) -> re.Pattern | None:
-    """What a sentence must hold to answer the (normalised) question: a time, a number, or no telling."""
+    """What a sentence must hold to answer the (normalised) question: a year, a time, a number, or no telling."""
+    if _YEAR_QUESTION.search(question):
+        return YEAR_TEXT
     if _TIME_QUESTION.search(question):
         return _TIME_TEXT
     if _QUANTITY_QUESTION.search(question):
@@ -176,6 +184,28 @@ def spread(scores: np.ndarray, layout: ParagraphLayout, settings: RankingSetting
         # itself (what it is also called, where it is) are answered there.
         out[layout.leads] += settings.lead_weight * np.maximum.reduceat(scores, layout.leads)
     return out
+
+
+def carry_time(scores: np.ndarray, pool: Sequence[int], holds: Callable[[int], bool], layout: ParagraphLayout,
+               settings: RankingSettings) -> dict[int, float]:
+    """Score to add, by sentence id, when a which-year question's candidates lack the year.
+
+    Narrative text states a year once and goes on with 同年, 这一年 or a bare 9月2日: a candidate without a year
+    (``holds`` is false) gives a share of its score to the nearest sentence before it, in the same paragraph and
+    within ``time_carry_reach`` sentences, that does hold one.
+    """
+    added: dict[int, float] = {}
+    for candidate in pool:
+        if holds(candidate):
+            continue
+        before = candidate - 1
+        while before >= 0 and candidate - before <= settings.time_carry_reach and layout.same[before]:
+            if holds(before):
+                share = settings.time_carry_weight * float(scores[candidate])
+                added[before] = max(added.get(before, 0.0), share)
+                break
+            before -= 1
+    return added
 
 
 def term_weight(scorer: BM25, term: str) -> float:

@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa.ranking import ParagraphLayout, RankingSettings, gram_queries, spread
+from qa.ranking import YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries, spread
 from qa.records import Query
 from qa.tokens import FUNCTION_CHARS, Analyzer
 
@@ -81,3 +81,32 @@ def test_side_clauses_weigh_less_than_the_asked_one(analyzer: Analyzer) -> None:
     settings = RankingSettings()
     assert queries["bigrams"]["互联"] == settings.side_clause_weight
     assert queries["bigrams"]["作用"] == 1.0
+
+
+@pytest.mark.parametrize("question", ["柏林圍牆在哪一年倒塌？", "江青等人在哪年发动了批林批孔运动?", "此事發生於何年？"])
+def test_a_which_year_question_wants_a_year_spelt_out(question: str, analyzer: Analyzer) -> None:
+    wanted = answer_type(analyzer.normalize(question))
+    assert wanted is YEAR_TEXT
+    for text in ["1974年5月，癌细胞扩散。", "民国38年，国民政府退守四川。", "昭和四十九年10月，文艺春秋刊出报道。",
+                 "1980年代，台湾名列亚洲四小龙。"]:
+        assert wanted.search(text), text
+    for text in ["同年9月将勐遮县并入勐海县。", "也正是在这一年，报纸开始刊登新闻。", "9月2日，委员会同意建校。",
+                 "田中在同年十一月宣布辞职。"]:
+        assert not wanted.search(text), text
+
+
+def test_other_time_questions_take_any_time(analyzer: Analyzer) -> None:
+    wanted = answer_type(analyzer.normalize("早田擔任園長直到什麼時候？"))
+    assert wanted is not YEAR_TEXT and wanted.search("9月2日")
+
+
+def test_a_candidate_without_the_year_passes_score_to_the_sentence_before_with_one() -> None:
+    texts = ["1972年8月9日，委员会批复。", "其后校舍扩建。", "9月2日，委员会同意建校。",  # one paragraph
+             "同年秋天开学。"]  # the next paragraph: its year is not looked for across the break
+    layout = ParagraphLayout.from_runs(np.array([0, 0, 0, 1]), np.array([0]))
+    scores = np.array([0.2, 0.1, 1.0, 0.8])
+    settings = RankingSettings()
+    holds = lambda i: bool(YEAR_TEXT.search(texts[i]))  # noqa: E731
+    added = carry_time(scores, [2, 3, 0], holds, layout, settings)
+    assert added == {0: pytest.approx(settings.time_carry_weight * 1.0)}
+    assert carry_time(scores, [2], holds, layout, replace(settings, time_carry_reach=1)) == {}
