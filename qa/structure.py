@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from .cleaning import CleanedText
 from .records import Article, Paragraph, Section, Sentence
 
-# Sentence ends: 。！？!? ；; and ellipses, followed by any closing quotes/brackets.
-_SENTENCE_END = re.compile(r"(?:[。！？!?；;]+|…{2,}|\.{3,}|(?<=[A-Za-z0-9%)\]])\.(?=\s))[」』”’\"'）)\]】》]*")
+# Sentence ends: 。！？!? and ellipses, followed by any closing quotes/brackets. A ；joins the clauses of one sentence
+# (GB/T 15834: the semicolon marks a pause inside a complex sentence), so it does not end one.
+_SENTENCE_END = re.compile(r"(?:[。！？!?]+|…{2,}|\.{3,}|(?<=[A-Za-z0-9%)\]])\.(?=\s))[」』”’\"'）)\]】》]*")
 _STATEMENT_END = re.compile(r"[。；;]")
 _FINAL_PUNCT = "。！？!?；;…」』”’\"．.：:，,、"
 _CLAUSE_BREAK = re.compile(r"[，,、：:]|\s+")
