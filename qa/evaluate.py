@@ -309,6 +309,7 @@ ABLATIONS: dict[str, dict] = {
     "ours-function-chars": {"ranking": replace(_OURS, drop_function_chars=False)},
     "ours-no-answer-type": {"ranking": replace(_OURS, answer_type_weight=0.0)},
     "ours-no-time-carry": {"ranking": replace(_OURS, time_carry_weight=0.0)},
+    "ours-no-runner-up": {"ranking": replace(_OURS, runner_up_neighbour_weight=0.0)},
     "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0)},
 }
 

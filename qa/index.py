@@ -12,7 +12,7 @@ from .cleaning import clean_text, garble_finder
 from .loading import LoadError, article_files, read_article
 from .query import understand
 from .ranking import (GRAM_FIELDS, YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, coverage,
-                      fused_scores, gram_queries, paragraph_runs, spread)
+                      fused_scores, gram_queries, paragraph_runs, rank_runners_up, spread)
 from .records import Answer, Article, Query
 from .structure import structure_article
 from .table import sentence_refs
@@ -107,7 +107,12 @@ class Index:
         if query.carried and own:
             # The follow-up's own words say what is asked now: an answer must match one of them.
             scores[self.bm25.scores(own) <= 0] = 0.0
-        ids, scores = self._select(query, scores, top_k)
+        if ranking.runner_up_neighbour_weight and top_k > 1:
+            ids, scores = self._select(query, scores, max(top_k, ranking.answer_type_pool))
+            ids, scores = rank_runners_up(ids, scores, fused, self.layout, ranking)
+            ids, scores = ids[:top_k], scores[:top_k]
+        else:
+            ids, scores = self._select(query, scores, top_k)
         unique_terms = list(dict.fromkeys(query.terms))
         # Bigrams with a function character (高的, 是哪) say nothing of the topic: they do not count as covered.
         grams = [g for g in queries.get("bigrams", ()) if not FUNCTION_CHARS.intersection(g)]

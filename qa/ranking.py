@@ -49,8 +49,9 @@ class RankingSettings:
     answer_type_pool: int = 20  # how many of the best candidates the answer-type boost re-ranks
     time_carry_weight: float = 0.5  # a which-year candidate without a year: share given to the sentence before with one
     time_carry_reach: int = 3  # how many sentences back (same paragraph) that year is looked for
+    runner_up_neighbour_weight: float = 0.1  # answers after the first: this much more of their neighbours' scores
     carried_weight: float = 0.5  # terms carried over from an earlier question of the chat
-    min_relevance: float = 0.13  # when no answer covers this share of the question's weight, there is none
+    min_relevance: float = 0.12  # when no answer covers this share of the question's weight, there is none
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
 
 
@@ -206,6 +207,38 @@ def carry_time(scores: np.ndarray, pool: Sequence[int], holds: Callable[[int], b
                 break
             before -= 1
     return added
+
+
+def neighbour_scores(ids: np.ndarray, scores: np.ndarray, layout: ParagraphLayout) -> np.ndarray:
+    """For each sentence id: the scores of the sentences just before and after it in its paragraph, added."""
+    total = np.zeros(len(ids))
+    if len(scores) < 2:
+        return total
+    before = ids > 0
+    with_before = before.copy()
+    with_before[before] = layout.same[ids[before] - 1] > 0
+    total[with_before] += scores[ids[with_before] - 1]
+    after = ids < len(scores) - 1
+    with_after = after.copy()
+    with_after[after] = layout.same[ids[after]] > 0
+    total[with_after] += scores[ids[with_after] + 1]
+    return total
+
+
+def rank_runners_up(ids: np.ndarray, scores: np.ndarray, fused: np.ndarray, layout: ParagraphLayout,
+                    settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
+    """Candidates (best first) with the ones after the first re-ranked on more of their neighbours' evidence.
+
+    The first answer stands on its own words. Should it not be the answer, the answer is most often a sentence
+    next to one that matches (the question repeats one sentence and asks about the next), so the runners-up
+    weigh their neighbours' fused scores by a further ``runner_up_neighbour_weight``.
+    """
+    if len(ids) < 3:
+        return ids, scores
+    rest = scores[1:] + settings.runner_up_neighbour_weight * neighbour_scores(ids[1:], fused, layout)
+    order = np.lexsort((ids[1:], -rest))
+    # A runner-up's score never passes the first answer's: scores stay best first.
+    return np.concatenate([ids[:1], ids[1:][order]]), np.concatenate([scores[:1], np.minimum(rest[order], scores[0])])
 
 
 def term_weight(scorer: BM25, term: str) -> float:

@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa.ranking import YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries, spread
+from qa.ranking import (YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries,
+                        neighbour_scores, rank_runners_up, spread)
 from qa.records import Query
 from qa.tokens import FUNCTION_CHARS, Analyzer
 
@@ -110,3 +111,24 @@ def test_a_candidate_without_the_year_passes_score_to_the_sentence_before_with_o
     added = carry_time(scores, [2, 3, 0], holds, layout, settings)
     assert added == {0: pytest.approx(settings.time_carry_weight * 1.0)}
     assert carry_time(scores, [2], holds, layout, replace(settings, time_carry_reach=1)) == {}
+
+
+def test_neighbour_scores_add_the_same_paragraph_sentences_either_side() -> None:
+    layout = ParagraphLayout.from_runs(np.array([0, 0, 0, 1, 1]), np.array([0]))
+    fused = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    got = neighbour_scores(np.array([0, 1, 2, 3, 4]), fused, layout)
+    assert got.tolist() == [2.0, 5.0, 2.0, 16.0, 8.0]  # 2 and 3 are in different paragraphs
+
+
+def test_runners_up_rise_with_their_neighbours_evidence_and_the_first_stays() -> None:
+    # One paragraph: sentence 3 matches best. Of the runners-up, 4 sits between two sentences that match.
+    layout = ParagraphLayout.from_runs(np.zeros(6, dtype=int), np.array([0]))
+    fused = np.array([0.5, 0.1, 0.0, 1.0, 0.5, 0.9])
+    ids, scores = np.array([3, 5, 0, 4]), np.array([1.0, 0.9, 0.5, 0.5])
+    settings = RankingSettings(runner_up_neighbour_weight=0.5)
+    new_ids, new_scores = rank_runners_up(ids, scores, fused, layout, settings)
+    assert new_ids.tolist() == [3, 4, 5, 0]
+    # 4 has 0.5 + 0.5 × 1.9 = 1.45 and 5 has 0.9 + 0.5 × 0.5 = 1.15: both shown as the first's 1.0 (best first)
+    assert new_scores.tolist() == pytest.approx([1.0, 1.0, 1.0, 0.5 + 0.5 * 0.1])
+    off = rank_runners_up(ids, scores, fused, layout, replace(settings, runner_up_neighbour_weight=0.0))
+    assert off[0].tolist() == [3, 5, 0, 4]
