@@ -11,7 +11,10 @@ repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula
 3. a share of the scores of the sentences just before and after in the same paragraph, of the paragraph's
    best sentence (an answer often sits next to the sentence that repeats the question) and, for an
    article's first sentence, of the article's best (``lead_weight``: the lead says what the subject is);
-4. for a when / how-many question, a boost to the best candidates that hold a time or a number.
+4. for a when / how-many question, a boost to the best candidates that hold a time or a number; for a
+   which-year question, a candidate without a year first passes a share to the sentence before that states it
+   (``carry_time``);
+5. the answers after the first re-ranked with more of their neighbours' evidence (``rank_runners_up``).
 
 Relevance (0..1) is the share of the question's weight (idf) that the sentence, its title and heading cover,
 in words or in content bigrams, whichever is higher; when no answer reaches ``min_relevance`` the question
