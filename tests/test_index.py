@@ -2,6 +2,8 @@
 sentence that answers them; off-topic questions get nothing; follow-ups use the chat's history."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import opencc
 import pytest
 
@@ -143,3 +145,19 @@ def test_load_corpus_reports_bad_files_and_uses_the_rest(tmp_path, seed_raw: str
     assert sorted(a.name for a in index.articles) == ["big5.txt", "good.txt"]
     assert len(index.problems) == 2 and all(("empty.txt" in p) or ("binary.md" in p) for p in index.problems)
     assert index.ask("台风通常在什么季节？")[0].doc == "big5.txt"
+
+
+YEAR_LATER_ARTICLE = """湖北地質學院
+
+1972年8月9日，湖北省革命委員會批復成立湖北地質學院武漢分院。9月2日，湖北省革命委員會同意湖北地質學院在江陵城東門內建校，征用土地435畝。
+
+學院設有地質、礦產等專業。"""
+
+
+def test_a_which_year_question_is_answered_by_the_sentence_that_states_the_year() -> None:
+    index = qa.index_text(YEAR_LATER_ARTICLE)
+    question = "湖北省革命委員會在哪一年同意湖北地質學院在江陵城東門內建校？"
+    assert index.ask(question)[0].text.startswith("1972年8月9日")
+    # Without the carry, the sentence that repeats the question (but holds only 9月2日) comes first.
+    index.ranking = replace(index.ranking, time_carry_weight=0.0)
+    assert index.ask(question)[0].text.startswith("9月2日")
