@@ -326,9 +326,9 @@ def build_index(scanned: Scan, analyzer: Analyzer | None = None, settings: BM25S
     scorers = {}
     for name in list(mergers):
         # The merger's term → id dict is dropped once its field is counted (the BM25 makes its own).
-        field_counts = mergers.pop(name).concatenate(counts.pop(name), remapped=True)
-        scorers[name] = BM25.from_counts(field_counts, settings)
-        del field_counts
+        # Handed over in a box, the only reference: BM25 frees the counts as soon as they are sorted.
+        box = [mergers.pop(name).concatenate(counts.pop(name), remapped=True)]
+        scorers[name] = BM25.consuming(box, settings)
         release_freed_memory()
     return Index.from_parts(table, analyzer, scorers, settings, tuple(problems))
 

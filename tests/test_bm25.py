@@ -227,3 +227,14 @@ def test_the_big_corpus_paths_build_the_same_index(drcd_tokens, monkeypatch, set
     assert slow.term_list == fast.term_list
     for name, array in fast.arrays().items():
         np.testing.assert_array_equal(slow.arrays()[name], array, err_msg=name)
+
+
+def test_consuming_counts_empties_the_box_and_builds_the_same_index(drcd_tokens) -> None:
+    documents = drcd_tokens[0][:2000]
+    bm25 = BM25(documents, OKAPI)
+    box = [bm25.counts()]
+    taken = BM25.consuming(box, OKAPI)
+    assert box == []
+    assert taken.term_list == bm25.term_list
+    for name, array in bm25.arrays().items():
+        np.testing.assert_array_equal(taken.arrays()[name], array, err_msg=name)
