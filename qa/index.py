@@ -12,7 +12,7 @@ from .cleaning import clean_text, garble_finder
 from .loading import LoadError, article_files, read_article
 from .query import understand
 from .ranking import (GRAM_FIELDS, YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, coverage,
-                      fused_scores, gram_queries, paragraph_runs, rank_runners_up, spread)
+                      fused_scores, gram_queries, paragraph_runs, rank_runners_up, spread, term_weight)
 from .records import Answer, Article, Query
 from .structure import structure_article
 from .table import sentence_refs
@@ -159,13 +159,15 @@ class Index:
     def _relevance(self, global_id: int, article_index: int, sentence_id: int, terms: list[str],
                    present: set[str], grams: list[str]) -> float:
         """Share of the question's weight the sentence, its title and heading cover, in words or bigrams."""
-        # The sentence's heading and title count as context: questions often name the topic there.
-        words = coverage(self.bm25, terms, present | self._heading_terms(article_index, sentence_id))
+        # The sentence's heading and title count as context: questions often name the topic there. Words weigh
+        # what they say in the language, not in this index: an article's own subject (張學良 in every other
+        # sentence of his article) has a low idf there, yet a question that names it is about this article.
+        words = coverage(terms, present | self._heading_terms(article_index, sentence_id), self.analyzer.language_weight)
         scorer = self.scorers.get("bigrams")
         if scorer is None or not grams:
             return words
         # The bigrams field already holds the title and heading with the sentence.
-        return max(words, coverage(scorer, grams, scorer.terms_in(global_id, grams)))
+        return max(words, coverage(grams, scorer.terms_in(global_id, grams), lambda gram: term_weight(scorer, gram)))
 
     def _heading_terms(self, article_index: int, sentence_id: int) -> frozenset[str]:
         article = self.articles[article_index]

@@ -16,9 +16,10 @@ repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula
    (``carry_time``);
 5. the answers after the first re-ranked with more of their neighbours' evidence (``rank_runners_up``).
 
-Relevance (0..1) is the share of the question's weight (idf) that the sentence, its title and heading cover,
-in words or in content bigrams, whichever is higher; when no answer reaches ``min_relevance`` the question
-gets no answer. See docs/quality.md for what each step adds on DRCD and CMRC, and what did not help.
+Relevance (0..1) is the share of the question's weight that the sentence, its title and heading cover, in
+words (each weighed by how rare it is in the language: ``Analyzer.language_weight``) or in content bigrams (by
+their idf in the index), whichever is higher; when no answer reaches ``min_relevance`` the question gets no
+answer. See docs/quality.md for what each step adds on DRCD and CMRC, and what did not help.
 """
 from __future__ import annotations
 
@@ -54,7 +55,7 @@ class RankingSettings:
     time_carry_reach: int = 3  # how many sentences back (same paragraph) that year is looked for
     runner_up_neighbour_weight: float = 0.1  # answers after the first: this much more of their neighbours' scores
     carried_weight: float = 0.5  # terms carried over from an earlier question of the chat
-    min_relevance: float = 0.12  # when no answer covers this share of the question's weight, there is none
+    min_relevance: float = 0.18  # when no answer covers this share of the question's weight, there is none
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
 
 
@@ -250,8 +251,8 @@ def term_weight(scorer: BM25, term: str) -> float:
     return idf if idf is not None else math.log((scorer.size + 0.5) / 0.5)
 
 
-def coverage(scorer: BM25, terms: Sequence[str], present: set[str] | frozenset[str]) -> float:
-    """Share of the terms' weight (idf) that is present."""
-    weights = [term_weight(scorer, t) for t in terms]
+def coverage(terms: Sequence[str], present: set[str] | frozenset[str], weight: Callable[[str], float]) -> float:
+    """Share of the terms' weight that is present."""
+    weights = [weight(t) for t in terms]
     total = sum(weights)
     return sum(w for t, w in zip(terms, weights) if t in present) / total if total > 0 else 0.0

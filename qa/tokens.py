@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import marshal
 import re
 import tempfile
@@ -98,6 +99,11 @@ class Analyzer:
     def grams(self, text: str, n: int) -> list[str]:
         """Character n-grams of normalised text (see ``han_ngrams``)."""
         return han_ngrams(self.normalize(text), n)
+
+    def language_weight(self, term: str) -> float:
+        """How much a (normalised) term says, by its rarity in jieba's dictionary of general Chinese:
+        log(total count / (its count + 1)); a term jieba does not know (a name, a number) weighs most."""
+        return math.log(self.tokenizer.total / (self.tokenizer.FREQ.get(term, 0) + 1))
 
     def question_terms(self, text: str) -> list[str]:
         """Content terms of a question: words without stop words and question words."""

@@ -161,3 +161,21 @@ def test_a_which_year_question_is_answered_by_the_sentence_that_states_the_year(
     # Without the carry, the sentence that repeats the question (but holds only 9月2日) comes first.
     index.ranking = replace(index.ranking, time_carry_weight=0.0)
     assert index.ask(question)[0].text.startswith("9月2日")
+
+
+SUBJECT_ARTICLE = """張學良
+
+張學良，字漢卿，奉系軍閥首領張作霖的長子。張學良生於遼寧省台安縣桑林子鄉。1928年張作霖死後，張學良繼任東北保安總司令。1936年張學良與楊虎城發動西安事變。此後張學良被長期軟禁，1990年代才恢復自由。張學良晚年移居美國夏威夷。"""
+
+
+def test_a_question_naming_the_articles_subject_is_answered_though_the_subject_is_everywhere() -> None:
+    # 張學良 is in every sentence, so its idf in this article is near 0; relevance weighs words by their rarity
+    # in the language instead, so naming him still counts — and the same question asked of an article about
+    # cats still gets nothing.
+    question = "張學良在哪一個地方出生?"
+    index = qa.index_text(SUBJECT_ARTICLE)
+    answers = index.ask(question)
+    assert answers and any("生於遼寧省" in a.text for a in answers)
+    assert index.analyzer.language_weight("张学良") > index.analyzer.language_weight("地方")
+    cats = qa.index_text("貓\n\n貓是一種小型的肉食性哺乳動物。家貓常被人類飼養為寵物。貓喜歡在白天睡覺。")
+    assert cats.ask(question) == []

@@ -1,6 +1,8 @@
 """Terms for matching: Simplified and Traditional meet, widths fold, stop and question words drop out."""
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from qa.tokens import QUESTION_WORDS, STOP_WORDS, Analyzer
@@ -70,3 +72,9 @@ def test_dictionary_without_a_usable_cache_is_built_by_jieba(tmp_path, cache_byt
     again.tmp_dir = str(tmp_path)
     load_dictionary(again)
     assert again.FREQ == tokenizer.FREQ
+
+
+def test_language_weight_is_higher_for_rarer_words_and_highest_for_unknown_ones(analyzer: Analyzer) -> None:
+    common, rarer, unknown = (analyzer.language_weight(w) for w in ("中国", "嬗变", "螞蟻金服京東科技"))
+    assert 0 < common < rarer < unknown
+    assert unknown == pytest.approx(math.log(analyzer.tokenizer.total))
