@@ -214,7 +214,7 @@ class BM25:
         columns = {"indptr": counts.indptr, "term_ids": counts.term_ids, "tf": counts.tf}
         del counts  # from here ``columns`` may hold the postings' last references: _term_major drops them
         # Term-major order, each term's sentences ascending; then decode the rows a slice at a time.
-        term_of_row, self.doc_ids, tf = _term_major(columns, size)
+        term_of_row, self.doc_ids, tf = _term_major(columns, size, vocabulary_size)
         self.tf = smallest_counts(tf)
         del tf
         document_frequency = np.zeros(vocabulary_size, dtype=np.int64)
@@ -382,8 +382,8 @@ def _slices(rows: int, step: int = 1 << 20) -> Iterator[tuple[int, int]]:
     return ((lo, min(lo + step, rows)) for lo in range(0, rows, step))
 
 
-def _term_major(columns: dict[str, np.ndarray], sentences: int) -> tuple[Callable[[int, int], np.ndarray],
-                                                                        np.ndarray, np.ndarray]:
+def _term_major(columns: dict[str, np.ndarray], sentences: int,
+                vocabulary_size: int) -> tuple[Callable[[int, int], np.ndarray], np.ndarray, np.ndarray]:
     """The rows of sentence-major counts (``columns``: a TermCounts' ``indptr``, ``term_ids``, ``tf``, taken out
     of the dict) in term-major order, sentences ascending within a term.
 
@@ -396,7 +396,6 @@ def _term_major(columns: dict[str, np.ndarray], sentences: int) -> tuple[Callabl
     size, rows = max(sentences, 1), len(term_ids)
     top = int(tf_in.max()) + 1 if rows else 1
     per_term = size * top
-    vocabulary_size = int(term_ids.max()) + 1 if rows else 0
     if vocabulary_size * per_term < KEY_LIMIT:
         key = np.empty(rows, dtype=np.int64)
         for first in range(0, sentences, SLICE_SENTENCES):  # a slice of sentences at a time: small temporaries

@@ -116,6 +116,12 @@ class Index:
         unique_terms = list(dict.fromkeys(query.terms))
         # Bigrams with a function character (高的, 是哪) say nothing of the topic: they do not count as covered.
         grams = [g for g in queries.get("bigrams", ()) if not FUNCTION_CHARS.intersection(g)]
+        # What each of the question's pieces weighs in relevance: the same for every answer, so reckoned once.
+        # Words weigh what they say in the language, not in this index: an article's own subject (張學良 in
+        # every other sentence of his article) has a low idf there, yet a question that names it is about it.
+        word_weights = {t: self.analyzer.language_weight(t) for t in unique_terms}
+        bigrams = self.scorers.get("bigrams")
+        gram_weights = {g: term_weight(bigrams, g) for g in grams} if bigrams is not None else {}
         answers = []
         for global_id, score in zip(ids.tolist(), scores.tolist()):
             article_index, sentence_id = self.refs[global_id]
@@ -123,7 +129,8 @@ class Index:
             # Only membership of the question's terms matters here: ask the index instead of re-tokenizing.
             terms = self.bm25.terms_in(global_id, unique_terms)
             matched = tuple(t for t in unique_terms if t in terms)
-            relevance = self._relevance(global_id, int(article_index), int(sentence_id), unique_terms, terms, grams)
+            relevance = self._relevance(global_id, int(article_index), int(sentence_id), word_weights, terms,
+                                        gram_weights)
             answers.append(make_answer(article, int(sentence_id), score, matched, relevance))
         # Whether to answer at all is decided on the best-covered answer; the others keep their rank, unless
         # they cover almost nothing of the question.
@@ -139,7 +146,13 @@ class Index:
         if wanted is None:
             return select_top_k(scores, top_k)
         ids, pool = select_top_k(scores, max(top_k, ranking.answer_type_pool))
-        holds = lambda global_id: bool(wanted.search(self._normalized_text(global_id)))  # noqa: E731
+        held: dict[int, bool] = {}  # carry_time and the boost ask about the same sentences: normalise each once
+
+        def holds(global_id: int) -> bool:
+            if global_id not in held:
+                held[global_id] = bool(wanted.search(self._normalized_text(global_id)))
+            return held[global_id]
+
         if wanted is YEAR_TEXT and ranking.time_carry_weight:
             added = carry_time(scores, ids.tolist(), holds, self.layout, ranking)
             if added:
@@ -156,18 +169,15 @@ class Index:
         article_index, sentence_id = self.refs[global_id]
         return self.analyzer.normalize(self.articles[int(article_index)].sentences[int(sentence_id)].text)
 
-    def _relevance(self, global_id: int, article_index: int, sentence_id: int, terms: list[str],
-                   present: set[str], grams: list[str]) -> float:
+    def _relevance(self, global_id: int, article_index: int, sentence_id: int, word_weights: dict[str, float],
+                   present: set[str], gram_weights: dict[str, float]) -> float:
         """Share of the question's weight the sentence, its title and heading cover, in words or bigrams."""
-        # The sentence's heading and title count as context: questions often name the topic there. Words weigh
-        # what they say in the language, not in this index: an article's own subject (張學良 in every other
-        # sentence of his article) has a low idf there, yet a question that names it is about this article.
-        words = coverage(terms, present | self._heading_terms(article_index, sentence_id), self.analyzer.language_weight)
-        scorer = self.scorers.get("bigrams")
-        if scorer is None or not grams:
+        # The sentence's heading and title count as context: questions often name the topic there.
+        words = coverage(word_weights, present | self._heading_terms(article_index, sentence_id))
+        if not gram_weights:
             return words
         # The bigrams field already holds the title and heading with the sentence.
-        return max(words, coverage(grams, scorer.terms_in(global_id, grams), lambda gram: term_weight(scorer, gram)))
+        return max(words, coverage(gram_weights, self.scorers["bigrams"].terms_in(global_id, list(gram_weights))))
 
     def _heading_terms(self, article_index: int, sentence_id: int) -> frozenset[str]:
         article = self.articles[article_index]

@@ -50,7 +50,7 @@ class RankingSettings:
     lead_weight: float = 0.3  # share of the article's best score given to its first sentence
     drop_function_chars: bool = True  # the chars field does not look for function characters (的, 是…)
     answer_type_weight: float = 0.3  # boost for candidates that hold what a when/how-many question asks for
-    answer_type_pool: int = 20  # how many of the best candidates the answer-type boost re-ranks
+    answer_type_pool: int = 20  # how many of the best candidates the answer-type boost and the runners-up re-rank
     time_carry_weight: float = 0.5  # a which-year candidate without a year: share given to the sentence before with one
     time_carry_reach: int = 3  # how many sentences back (same paragraph) that year is looked for
     runner_up_neighbour_weight: float = 0.1  # answers after the first: this much more of their neighbours' scores
@@ -215,18 +215,14 @@ def carry_time(scores: np.ndarray, pool: Sequence[int], holds: Callable[[int], b
 
 def neighbour_scores(ids: np.ndarray, scores: np.ndarray, layout: ParagraphLayout) -> np.ndarray:
     """For each sentence id: the scores of the sentences just before and after it in its paragraph, added."""
-    total = np.zeros(len(ids))
-    if len(scores) < 2:
-        return total
-    before = ids > 0
-    with_before = before.copy()
-    with_before[before] = layout.same[ids[before] - 1] > 0
-    total[with_before] += scores[ids[with_before] - 1]
-    after = ids < len(scores) - 1
-    with_after = after.copy()
-    with_after[after] = layout.same[ids[after]] > 0
-    total[with_after] += scores[ids[with_after] + 1]
-    return total
+    last = len(scores) - 1
+    if last < 1:
+        return np.zeros(len(ids))
+    before, after = np.maximum(ids - 1, 0), np.minimum(ids + 1, last)
+    # layout.same[i] links sentences i and i + 1
+    has_before = (ids > 0) & (layout.same[before] > 0)
+    has_after = (ids < last) & (layout.same[np.minimum(ids, last - 1)] > 0)
+    return np.where(has_before, scores[before], 0.0) + np.where(has_after, scores[after], 0.0)
 
 
 def rank_runners_up(ids: np.ndarray, scores: np.ndarray, fused: np.ndarray, layout: ParagraphLayout,
@@ -251,8 +247,7 @@ def term_weight(scorer: BM25, term: str) -> float:
     return idf if idf is not None else math.log((scorer.size + 0.5) / 0.5)
 
 
-def coverage(terms: Sequence[str], present: set[str] | frozenset[str], weight: Callable[[str], float]) -> float:
-    """Share of the terms' weight that is present."""
-    weights = [weight(t) for t in terms]
-    total = sum(weights)
-    return sum(w for t, w in zip(terms, weights) if t in present) / total if total > 0 else 0.0
+def coverage(weights: Mapping[str, float], present: set[str] | frozenset[str]) -> float:
+    """Share of the terms' weight (``weights``: term → weight) that is present."""
+    total = sum(weights.values())
+    return sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0
