@@ -10,10 +10,10 @@ import streamlit as st
 
 import qa
 from qa import display as d
-from qa.corpus import article_names, only_articles
-from qa.loading import ARTICLE_SUFFIXES, article_files, decode_bytes
-from qa.query import question_problem, truncate_question
-from qa.store import StoreError
+from qa.corpus.build import article_names, only_articles
+from qa.text.loading import ARTICLE_SUFFIXES, article_files, decode_bytes
+from qa.search.query import question_problem, truncate_question
+from qa.corpus.store import StoreError
 
 SEEDS = Path(__file__).resolve().with_name("seeds")
 INDEX_DIR = os.environ.get("QA_INDEX", "").strip()  # a persistent index (python -m qa index) instead of seeds/
@@ -39,7 +39,7 @@ def seed_index(key: str) -> qa.Index:
     ``key`` is unused in the body on purpose: it is the cache key, so changed articles mean a new index.
     """
     if INDEX_DIR:
-        from qa.store import open_index
+        from qa.corpus.store import open_index
 
         return open_index(INDEX_DIR)
     return qa.load_corpus(SEEDS)

@@ -7,10 +7,10 @@ import sys
 import time
 from typing import Sequence, TextIO
 
-from .corpus import Progress
-from .index import Index, load_corpus
-from .query import MAX_QUESTION_CHARS, question_problem, truncate_question
-from .records import Answer
+from qa.corpus.build import Progress
+from qa.search.index import Index, load_corpus
+from qa.search.query import MAX_QUESTION_CHARS, question_problem, truncate_question
+from qa.records import Answer
 
 
 MAX_PROBLEMS_SHOWN = 20
@@ -67,7 +67,7 @@ def _ask(args: argparse.Namespace) -> int:
 
 def _open_index(args: argparse.Namespace) -> Index | None:
     """The index of ``--index`` (rebuilt from its source first if stale), or None after saying why not."""
-    from .store import StoreError, open_index
+    from qa.corpus.store import StoreError, open_index
 
     if args.doc:
         print("error: give either --index or --doc, not both", file=sys.stderr)
@@ -81,7 +81,7 @@ def _open_index(args: argparse.Namespace) -> Index | None:
 
 def _index(args: argparse.Namespace) -> int:
     """Build or update an on-disk index of a corpus (folder of .txt/.md, or .jsonl)."""
-    from .store import StoreError, build
+    from qa.corpus.store import StoreError, build
 
     if args.workers is not None and args.workers < 1:
         print("error: --workers must be at least 1", file=sys.stderr)

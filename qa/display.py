@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Callable, Iterable, Sequence
 from urllib.parse import quote
 
-from .query import MAX_QUESTION_CHARS
-from .records import Answer, Article, Query
-from .tokens import Analyzer
+from qa.search.query import MAX_QUESTION_CHARS
+from qa.records import Answer, Article, Query
+from qa.search.tokens import Analyzer
 
 # Display scripts: 原文 shows the article as written; the others convert what is shown, never what is searched.
 ORIGINAL, TRADITIONAL, SIMPLIFIED = "原文", "繁體", "简体"

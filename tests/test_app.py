@@ -159,7 +159,7 @@ def test_article_filter_answers_only_from_the_chosen_articles() -> None:
 def stored_index(tmp_path_factory) -> Path:
     """A persistent index (python -m qa index) of the seed and two small made-up articles."""
     from conftest import SEED_PATH
-    from qa import store
+    from qa.corpus import store
 
     root = tmp_path_factory.mktemp("corpus")
     shutil.copy(SEED_PATH, root / SEED_PATH.name)
@@ -193,7 +193,7 @@ def test_qa_index_answers_from_a_persistent_index_loaded_once(stored_index, monk
 def test_past_a_thousand_articles_the_filter_is_a_title_search(monkeypatch, tmp_path) -> None:
     import json
 
-    from qa import store
+    from qa.corpus import store
 
     corpus = tmp_path / "many.jsonl"
     with corpus.open("w", encoding="utf-8") as out:

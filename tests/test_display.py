@@ -9,7 +9,7 @@ import pytest
 
 import qa
 from qa import display as d
-from qa.query import MAX_QUESTION_CHARS
+from qa.search.query import MAX_QUESTION_CHARS
 from qa.records import Answer, Query
 
 FINTECH_QUESTION = "金融科技如何聯通產業前後端"
@@ -69,7 +69,7 @@ def test_pick_script(message: str, script: str, expected: str) -> None:
 
 def test_pick_script_on_the_engines_messages() -> None:
     for question in ("", "   ", "？！。…"):
-        message = qa.query.question_problem(question)
+        message = qa.search.query.question_problem(question)
         assert message and "/" not in d.pick_script(message, d.TRADITIONAL)
         assert d.pick_script(message, d.SIMPLIFIED) != d.pick_script(message, d.TRADITIONAL)
 
@@ -270,7 +270,7 @@ def test_chat_markdown(seed_index: qa.Index, fintech_answers: list[Answer], anal
     turns = [
         d.Turn(FINTECH_QUESTION, tuple(fintech_answers), seed_index.understand(FINTECH_QUESTION), share=(FINTECH_QUESTION,)),
         d.Turn("火星上有水嗎", (), seed_index.understand("火星上有水嗎"), share=("火星上有水嗎",)),
-        d.Turn("", problem=qa.query.question_problem("")),
+        d.Turn("", problem=qa.search.query.question_problem("")),
         d.Turn("<script>x</script> [a](b) $y$", (), Query("<script>x</script> [a](b) $y$", ()), truncated=True),
     ]
     text = d.chat_markdown(turns, d.ORIGINAL, analyzer, "http://127.0.0.1:8501/", top_k=2)

@@ -9,7 +9,7 @@ from typing import Iterator
 import pytest
 
 import qa
-from qa.bench_app import CHROMIUM, app_server, ask_in_browser, launch_browser, reply_count, wait_for_reply
+from qa.measure.bench_app import CHROMIUM, app_server, ask_in_browser, launch_browser, reply_count, wait_for_reply
 
 sync_api = pytest.importorskip("playwright.sync_api")
 sync_api.expect.set_options(timeout=20000)  # the first visit builds the index; other jobs may share the CPU

@@ -10,7 +10,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Callable, Mapping
 
-from .edits import Edit, MappedText
+from qa.text.edits import Edit, MappedText
 
 HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ"
@@ -120,8 +120,8 @@ def clean_text(raw: str, find_garbles: GarbleFinder | None = None) -> CleanedTex
 
 
 def garble_finder(vocabulary: Mapping[str, int], to_simplified: Callable[[str], str]) -> GarbleFinder:
-    """The GBK byte-shift repair bound to a dictionary (see qa.garble)."""
-    from .garble import find_shift_garbles
+    """The GBK byte-shift repair bound to a dictionary (see qa.text.garble)."""
+    from qa.text.garble import find_shift_garbles
 
     return lambda text: find_shift_garbles(text, vocabulary, to_simplified)
 

@@ -29,20 +29,20 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from .bm25 import ARRAY_NAMES, BM25, BM25Settings
-from .corpus import Progress, Scan, build_index, scan
-from .index import Index, build_article, sentence_terms
-from .table import ARRAYS, STRINGS, ArticleTable
-from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
+from qa.search.bm25 import ARRAY_NAMES, BM25, BM25Settings
+from qa.corpus.build import Progress, Scan, build_index, scan
+from qa.search.index import Index, build_article, sentence_terms
+from qa.search.table import ARRAYS, STRINGS, ArticleTable
+from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
 FORMAT = 2  # 2: no stored weights (computed per query), scoring fields in the key
 MANIFEST = "manifest.json"
 MARKER = "QA-INDEX"  # written first: a folder holding it is ours to replace, even when half-written
 # Source files whose code decides an index's articles and terms: any change to them makes saved terms stale.
-TERM_PIPELINE = ("loading.py", "cleaning.py", "garble.py", "edits.py", "structure.py", "tokens.py",
-                 "index.py", "corpus.py", "records.py")
+TERM_PIPELINE = ("text/loading.py", "text/cleaning.py", "text/garble.py", "text/edits.py", "text/structure.py",
+                 "search/tokens.py", "search/index.py", "corpus/build.py", "records.py")
 # ... and those that decide how terms become stored arrays and scores.
-INDEX_CODE = ("bm25.py", "table.py", "store.py")
+INDEX_CODE = ("search/bm25.py", "search/table.py", "corpus/store.py")
 # Memory-mapped on load: only the articles being answered from are ever read.
 MAPPED = ("raw_bytes", "text_bytes")
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
@@ -72,7 +72,7 @@ def _code_fingerprints() -> tuple[str, str]:
     """SHA-256 of the term pipeline's code (with jieba and OpenCC versions), and of the index code."""
     import importlib.metadata as metadata
 
-    here = Path(__file__).parent
+    here = Path(__file__).parents[1]  # qa/
 
     def digest(names: Iterable[str], extra: str = "") -> str:
         h = hashlib.sha256(extra.encode())
@@ -144,7 +144,7 @@ def _file_digest(path: Path) -> str:
 def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), content: str = "") -> Path:
     """Write an index to a folder atomically (temporary folder, then rename); returns the folder.
 
-    ``sources`` and ``content`` (from ``qa.corpus.scan``) let a later ``open_index`` notice a changed corpus.
+    ``sources`` and ``content`` (from ``qa.corpus.build.scan``) let a later ``open_index`` notice a changed corpus.
     """
     path = Path(path)
     _refuse_foreign(path)

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from qa.ranking import (YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries,
+from qa.search.ranking import (YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries,
                         neighbour_scores, rank_runners_up, spread)
 from qa.records import Query
-from qa.tokens import FUNCTION_CHARS, Analyzer
+from qa.search.tokens import FUNCTION_CHARS, Analyzer
 
 
 def spread_by_loop(scores: list[float], runs: list[int], leads: list[int], settings: RankingSettings) -> list[float]:

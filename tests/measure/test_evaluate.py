@@ -1,8 +1,8 @@
-"""qa.evaluate: reading SQuAD files, counting hits, and the answer-quality regression on vendored slices.
+"""qa.measure.evaluate: reading SQuAD files, counting hits, and the answer-quality regression on vendored slices.
 
 The slices (tests/data, CC BY-SA; see its README) are 75 real questions each from DRCD (Traditional) and
 CMRC 2018 (Simplified). The thresholds sit a few points under what the engine measured on them, so a change
-that makes answers worse fails here; the full figures come from ``python -m qa.evaluate`` (docs/quality.md).
+that makes answers worse fails here; the full figures come from ``python -m qa.measure.evaluate`` (docs/quality.md).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from qa.evaluate import DataError, evaluate, first_hit, load_squad, make_system, partner
+from qa.measure.evaluate import DataError, evaluate, first_hit, load_squad, make_system, partner
 
 SLICES = ROOT / "tests" / "data"
 DRCD = SLICES / "quality_slice_drcd.json"
@@ -88,7 +88,7 @@ def test_ours_beats_the_tutorial_recipe_on_simplified_questions_about_traditiona
 
 
 def test_command_line_prints_the_table() -> None:
-    result = subprocess.run([sys.executable, "-m", "qa.evaluate", str(CMRC), "--systems", "ours,bigram",
+    result = subprocess.run([sys.executable, "-m", "qa.measure.evaluate", str(CMRC), "--systems", "ours,bigram",
                              "--script", "as-is", "--limit", "20"],
                             cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=300)
     assert result.returncode == 0, result.stderr
@@ -97,6 +97,6 @@ def test_command_line_prints_the_table() -> None:
 
 
 def test_command_line_reports_a_missing_file() -> None:
-    result = subprocess.run([sys.executable, "-m", "qa.evaluate", "no/such/file.json"],
+    result = subprocess.run([sys.executable, "-m", "qa.measure.evaluate", "no/such/file.json"],
                             cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=120)
     assert result.returncode == 2 and "no such file" in result.stderr and "Traceback" not in result.stderr

@@ -11,8 +11,8 @@ import pytest
 
 import qa
 from conftest import SEED_PATH
-from qa.corpus import CHUNK_ITEMS, Progress, article_names, build_index, only_articles, scan
-from test_index import SEED_QUESTIONS
+from qa.corpus.build import CHUNK_ITEMS, Progress, article_names, build_index, only_articles, scan
+from conftest import SEED_QUESTIONS
 
 TYPHOON = "颱風\n\n颱風季節通常在夏天和秋天。颱風帶來強風和豪雨。"
 METRO = "# 城市交通\n\n地鐵每天運送數百萬名乘客。公車路線覆蓋郊區。"

@@ -6,8 +6,8 @@ import re
 import pytest
 
 import qa
-from qa.cleaning import clean_text
-from qa.structure import split_sentences, structure_article
+from qa.text.cleaning import clean_text
+from qa.text.structure import split_sentences, structure_article
 
 SEED_HEADINGS = [
     "金融科技,業已成為剜除互聯網頑疾的利器",

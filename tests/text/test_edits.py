@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.edits import Edit, MappedText
+from qa.text.edits import Edit, MappedText
 
 
 def test_deletions_keep_raw_offsets() -> None:

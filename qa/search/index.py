@@ -7,16 +7,16 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from .bm25 import BM25, BM25Settings, select_top_k
-from .cleaning import clean_text, garble_finder
-from .loading import LoadError, article_files, read_article
-from .query import understand
-from .ranking import (GRAM_FIELDS, YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, coverage,
+from qa.search.bm25 import BM25, BM25Settings, select_top_k
+from qa.text.cleaning import clean_text, garble_finder
+from qa.text.loading import LoadError, article_files, read_article
+from qa.search.query import understand
+from qa.search.ranking import (GRAM_FIELDS, YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, coverage,
                       fused_scores, gram_queries, paragraph_runs, rank_runners_up, spread, term_weight)
-from .records import Answer, Article, Query
-from .structure import structure_article
-from .table import sentence_refs
-from .tokens import FUNCTION_CHARS, Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
+from qa.records import Answer, Article, Query
+from qa.text.structure import structure_article
+from qa.search.table import sentence_refs
+from qa.search.tokens import FUNCTION_CHARS, Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
 
 
 def build_article(raw: str, name: str, analyzer: Analyzer) -> Article:
@@ -60,7 +60,7 @@ class Index:
 
     def __post_init__(self) -> None:
         # Global sentence id → (article index, sentence index within the article).
-        # ``articles`` is a tuple of Article, or a qa.table.ArticleTable (columns, for large corpora).
+        # ``articles`` is a tuple of Article, or a qa.search.table.ArticleTable (columns, for large corpora).
         self.refs = sentence_refs(self.articles)
         # Global ids of each article's first sentence (in order, so they start the articles' runs).
         leads = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
@@ -94,7 +94,7 @@ class Index:
         return self.answer(query, top_k)
 
     def answer(self, query: Query, top_k: int = 3) -> list[Answer]:
-        """Answers for an already understood query (ranking: see qa/ranking.py)."""
+        """Answers for an already understood query (ranking: see qa/search/ranking.py)."""
         if not query.terms or top_k <= 0 or not self.sentence_count:
             return []
         ranking = self.ranking

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from qa.cleaning import clean_text, find_furniture, find_pinyin_readings
-from qa.edits import MappedText
+from qa.text.cleaning import clean_text, find_furniture, find_pinyin_readings
+from qa.text.edits import MappedText
 
 
 def strip_pinyin(text: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Mapping, Optional, Sequence
 
-from .edits import Edit
+from qa.text.edits import Edit
 
 MARKERS = "?\ufffd"  # what a lost byte or an unpairable byte pair looks like after decoding
 _TONED = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"

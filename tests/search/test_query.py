@@ -1,9 +1,9 @@
-"""qa.query: checking a question, cutting an endless one, and the words shown for highlighting."""
+"""qa.search.query: checking a question, cutting an endless one, and the words shown for highlighting."""
 from __future__ import annotations
 
 import pytest
 
-from qa.query import MAX_QUESTION_CHARS, question_problem, truncate_question, understand
+from qa.search.query import MAX_QUESTION_CHARS, question_problem, truncate_question, understand
 
 
 @pytest.mark.parametrize("question", ["", "   \n", "？？！", "...,,,", "「」『』"])

@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .cleaning import CleanedText
-from .records import Article, Paragraph, Section, Sentence
+from qa.text.cleaning import CleanedText
+from qa.records import Article, Paragraph, Section, Sentence
 
 # Sentence ends: 。！？!? and ellipses, followed by any closing quotes/brackets. A ；joins the clauses of one sentence
 # (GB/T 15834: the semicolon marks a pause inside a complex sentence), so it does not end one.

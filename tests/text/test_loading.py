@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from qa.loading import MAX_BYTES, LoadError, article_files, decode_bytes, read_article
+from qa.text.loading import MAX_BYTES, LoadError, article_files, decode_bytes, read_article
 
 TRADITIONAL = "京東、阿里的金融科技新啟示。透過以京東科技、螞蟻金服為代表的頭部玩家們的探索和實踐，我們總是可以看出一些端倪。"
 SIMPLIFIED = "京东、阿里的金融科技新启示。透过以京东科技、蚂蚁金服为代表的头部玩家们的探索和实践，我们总是可以看出一些端倪。"

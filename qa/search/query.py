@@ -4,8 +4,8 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from .records import Query
-from .tokens import Analyzer
+from qa.records import Query
+from qa.search.tokens import Analyzer
 
 MAX_QUESTION_CHARS = 500
 # Words that point back to something said before: 它/其/该/这/那… ("what does it do for industry?").

@@ -14,10 +14,10 @@ import pytest
 
 import qa
 from conftest import ROOT, SEED_PATH
-from qa import store
-from qa.bm25 import BM25, BM25Settings
-from qa.tokens import AnalyzerSettings
-from test_index import SEED_QUESTIONS
+from qa.corpus import store
+from qa.search.bm25 import BM25, BM25Settings
+from qa.search.tokens import AnalyzerSettings
+from conftest import SEED_QUESTIONS
 
 QUESTIONS = [q for q, _ in SEED_QUESTIONS] + ["台风通常在什么季节？", "地鐵每天運送多少乘客？", "今天天气怎么样？"]
 
@@ -50,11 +50,11 @@ def notes() -> tuple[list[str], store.Say]:
 def test_round_trip_gives_identical_answers(built, corpus, analyzer) -> None:
     path, index = built
     loaded = store.load_index(path, analyzer)
-    assert isinstance(loaded.articles, qa.table.ArticleTable)
+    assert isinstance(loaded.articles, qa.search.table.ArticleTable)
     assert answers(loaded) == answers(index)
     assert sum(bool(a) for a in answers(loaded)) >= len(SEED_QUESTIONS)
     assert tuple(loaded.articles) == tuple(index.articles)  # every field of every sentence
-    assert qa.table.article_names(loaded.articles) == [(a.name, a.title) for a in index.articles]
+    assert qa.search.table.article_names(loaded.articles) == [(a.name, a.title) for a in index.articles]
     texts = [s.text for article in index.articles for s in article.sentences]
     assert [loaded.articles.sentence_text(i) for i in range(len(texts))] == texts
     # ... and the same answers as the in-memory engine over the same folder (scores to rounding).
@@ -162,9 +162,9 @@ def test_a_change_in_how_a_field_is_made_makes_the_index_stale(built, monkeypatc
     path, _ = built
     # The character n-gram sizes live with the ranking's query-time knobs, outside the fingerprinted code:
     # the probe article's terms catch the change.
-    name = next(iter(qa.ranking.GRAM_FIELDS))
+    name = next(iter(qa.search.ranking.GRAM_FIELDS))
     store._probe_digest.cache_clear()
-    monkeypatch.setitem(qa.ranking.GRAM_FIELDS, name, qa.ranking.GRAM_FIELDS[name] + 1)
+    monkeypatch.setitem(qa.search.ranking.GRAM_FIELDS, name, qa.search.ranking.GRAM_FIELDS[name] + 1)
     try:
         status = store.check(path)
     finally:

@@ -9,8 +9,8 @@ import jieba
 import opencc
 import pytest
 
-from qa.edits import Edit, MappedText
-from qa.garble import find_shift_garbles
+from qa.text.edits import Edit, MappedText
+from qa.text.garble import find_shift_garbles
 
 Tools = tuple[Mapping[str, int], Callable[[str], str]]
 

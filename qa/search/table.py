@@ -12,7 +12,7 @@ from typing import Iterable, Iterator, Mapping, Sequence, overload
 
 import numpy as np
 
-from .records import Article, Paragraph, Section, Sentence
+from qa.records import Article, Paragraph, Section, Sentence
 
 # Array name → dtype; every array of a table, in the order they are saved.
 ARRAYS = {

@@ -2,7 +2,7 @@
 
 ``scan`` reads a source into items (bytes or text plus a content digest) and reports what it cannot use;
 ``build_index`` cleans, structures and tokenizes the items in worker processes, with a progress line
-(articles/s, ETA), and assembles one ``Index`` whose articles are held as columns (``qa.table.ArticleTable``).
+(articles/s, ETA), and assembles one ``Index`` whose articles are held as columns (``qa.search.table.ArticleTable``).
 Given the previous index, only the articles whose content changed are tokenized again.
 """
 from __future__ import annotations
@@ -23,11 +23,11 @@ from typing import Iterable, Iterator, Sequence, TextIO
 
 import numpy as np
 
-from .bm25 import BM25, BM25Settings, RestrictedBM25, TermCounts, TermMerger
-from .index import Index, build_article, sentence_terms
-from .loading import MAX_BYTES, LoadError, article_files, decode_bytes
-from .table import ArticleTable, article_names  # noqa: F401 - article_names: the app lists articles from here
-from .tokens import Analyzer, AnalyzerSettings, shared_analyzer
+from qa.search.bm25 import BM25, BM25Settings, RestrictedBM25, TermCounts, TermMerger
+from qa.search.index import Index, build_article, sentence_terms
+from qa.text.loading import MAX_BYTES, LoadError, article_files, decode_bytes
+from qa.search.table import ArticleTable, article_names  # noqa: F401 - article_names: the app lists articles from here
+from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
 JSONL_SUFFIXES = (".jsonl", ".ndjson")
 # A chunk sent to a worker: big enough that pickling is cheap, small enough for a smooth progress line.
@@ -278,7 +278,7 @@ def build_index(scanned: Scan, analyzer: Analyzer | None = None, settings: BM25S
                 previous: Index | None = None) -> Index:
     """One index over every item of a scan; articles already in ``previous`` (same digest) are not re-tokenized.
 
-    ``previous`` must come from the same analyzer and term pipeline (``qa.store`` checks that). The scan's
+    ``previous`` must come from the same analyzer and term pipeline (``qa.corpus.store`` checks that). The scan's
     items are consumed (dropped as they are handed to the workers) to keep memory down.
     """
     analyzer = analyzer or shared_analyzer()

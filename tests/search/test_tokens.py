@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from qa.tokens import QUESTION_WORDS, STOP_WORDS, Analyzer
+from qa.search.tokens import QUESTION_WORDS, STOP_WORDS, Analyzer
 
 
 @pytest.mark.parametrize("traditional, simplified", [
@@ -58,7 +58,7 @@ def test_dictionary_read_from_the_cache_is_jiebas_own(analyzer: Analyzer) -> Non
 def test_dictionary_without_a_usable_cache_is_built_by_jieba(tmp_path, cache_bytes: bytes | None) -> None:
     import jieba
 
-    from qa.tokens import load_dictionary
+    from qa.search.tokens import load_dictionary
 
     if cache_bytes is not None:
         (tmp_path / "jieba.cache").write_bytes(cache_bytes)

@@ -9,7 +9,7 @@ import pytest
 from rank_bm25 import BM25Okapi, BM25Plus
 
 from conftest import ROOT
-from qa.bm25 import BM25, BM25Settings, TermCounts, select_top_k
+from qa.search.bm25 import BM25, BM25Settings, TermCounts, select_top_k
 
 DRCD = ROOT / "tests" / "data" / "bm25_slice_drcd.json"  # the first articles of DRCD dev (see tests/data/README.md)
 RTOL = 1e-9
@@ -156,7 +156,7 @@ def test_contributions_without_the_length_table_are_the_same(drcd_tokens, monkey
     documents, questions = drcd_tokens
     documents = documents[:1500]
     tabled = BM25(documents)
-    monkeypatch.setattr("qa.bm25.TABLE_LIMIT", 0)
+    monkeypatch.setattr("qa.search.bm25.TABLE_LIMIT", 0)
     direct = BM25(documents)
     assert tabled._table is not None and direct._table is None
     for query in questions[:100]:
@@ -222,7 +222,7 @@ def test_the_big_corpus_paths_build_the_same_index(drcd_tokens, monkeypatch, set
     slices of sentences: the same arrays, bit for bit."""
     documents = drcd_tokens[0][:1000]
     fast = BM25(documents)
-    monkeypatch.setattr(f"qa.bm25.{setting}", value)
+    monkeypatch.setattr(f"qa.search.bm25.{setting}", value)
     slow = BM25(documents)
     assert slow.term_list == fast.term_list
     for name, array in fast.arrays().items():

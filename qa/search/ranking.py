@@ -3,7 +3,7 @@
 The index holds three fields per sentence (``index.sentence_terms``): jieba ``words`` of the sentence, and the
 Han ``chars`` and ``bigrams`` of the sentence with its article title and section heading (a sentence rarely
 repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula, k1 1.2, b 0.3: see
-``qa.bm25.BM25Settings``). A question is ranked by:
+``qa.search.bm25.BM25Settings``). A question is ranked by:
 
 1. its words, and its character pieces clause by clause: the clause holding the question word (什麼,
    哪一年…) is what is asked and weighs fully; the other clauses only set the scene (``side_clause_weight``);
@@ -30,9 +30,9 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 
-from .bm25 import BM25
-from .records import Query
-from .tokens import FUNCTION_CHARS, QUESTION_WORDS, Analyzer, han_ngrams
+from qa.search.bm25 import BM25
+from qa.records import Query
+from qa.search.tokens import FUNCTION_CHARS, QUESTION_WORDS, Analyzer, han_ngrams
 
 # Field name → n of its character n-grams.
 GRAM_FIELDS = {"chars": 1, "bigrams": 2}
@@ -140,7 +140,7 @@ def fused_scores(scorers: Mapping[str, BM25], queries: Mapping[str, Mapping[str,
 
 def paragraph_runs(articles: Sequence, refs: np.ndarray) -> np.ndarray:
     """A run number per global sentence, the same for the sentences of one paragraph (they are contiguous)."""
-    if hasattr(articles, "arrays"):  # a qa.table.ArticleTable: its columns already say it
+    if hasattr(articles, "arrays"):  # a qa.search.table.ArticleTable: its columns already say it
         local = np.asarray(articles.arrays["sentence_paragraph"], dtype=np.int64)
     else:
         local = np.fromiter((s.paragraph for a in articles for s in a.sentences), dtype=np.int64, count=len(refs))

@@ -1,0 +1,1 @@
+"""Many articles: building an index on all cores, the on-disk store."""

@@ -1,0 +1,1 @@
+"""Measurement: answer quality (evaluate) and speed (bench, bench_app)."""

@@ -1,0 +1,1 @@
+"""Question → ranked answer sentences: terms, BM25, ranking, answers."""
