@@ -390,6 +390,20 @@ class Turn:
         return self.query is not None
 
 
+def turn_html(turn: Turn, script: str, analyzer: Analyzer, uis: str, top_k: int, context: bool) -> str:
+    """One assistant reply: notices, what was understood, the answer cards (or the "no answer" reply)."""
+    if turn.problem:
+        return reply_html([notice_html(pick_script(turn.problem, uis))])
+    parts = [notice_html(truncation_notice(uis))] if turn.truncated else []
+    source = turn.share[0] if len(turn.share) > 1 else None  # the earlier question a follow-up carried words from
+    parts.append(understood_html(turn.query, script, analyzer, uis, source))
+    if turn.answers:
+        parts += [answer_html(a, script, analyzer, context, uis) for a in turn.answers[:top_k]]
+    else:
+        parts.append(no_answer_html(turn.suggestions, script, analyzer, uis))
+    return reply_html(parts)
+
+
 def truncation_notice(script: str) -> str:
     """The notice shown when a question was cut to MAX_QUESTION_CHARS."""
     return ui("truncated", script, n=MAX_QUESTION_CHARS)
