@@ -80,7 +80,8 @@ class Answer:
     paragraph: tuple[str, ...] = ()  # the whole paragraph's sentences, for checking in place
     paragraph_index: int = 0  # position of this sentence inside ``paragraph``
     matched: tuple[str, ...] = ()  # query terms this sentence matched (normalised form)
-    relevance: float = 0.0  # 0..1: share of the question's weight this sentence matched
+    relevance: float = 0.0  # 0..1: share of the question's weight this sentence, its heading and title matched
+    own_match: float = 0.0  # 0..1: the same share matched by the sentence's own text (no heading, no title)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the answer."""
@@ -88,5 +89,5 @@ class Answer:
             "text": self.text, "doc": self.doc, "title": self.title, "section": self.section,
             "score": round(self.score, 6), "start": self.start, "end": self.end,
             "before": self.before, "after": self.after, "matched": list(self.matched),
-            "relevance": round(self.relevance, 4),
+            "relevance": round(self.relevance, 4), "own_match": round(self.own_match, 4),
         }

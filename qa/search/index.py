@@ -131,7 +131,8 @@ class Index:
             matched = tuple(t for t in unique_terms if t in terms)
             relevance = self._relevance(global_id, int(article_index), int(sentence_id), word_weights, terms,
                                         gram_weights)
-            answers.append(make_answer(article, int(sentence_id), score, matched, relevance))
+            own = self._own_match(article.sentences[int(sentence_id)].text, word_weights, terms, gram_weights)
+            answers.append(make_answer(article, int(sentence_id), score, matched, relevance, own))
         # Whether to answer at all is decided on the best-covered answer; the others keep their rank, unless
         # they cover almost nothing of the question.
         if not answers or max(a.relevance for a in answers) < ranking.min_relevance:
@@ -179,6 +180,14 @@ class Index:
         # The bigrams field already holds the title and heading with the sentence.
         return max(words, coverage(gram_weights, self.scorers["bigrams"].terms_in(global_id, list(gram_weights))))
 
+    def _own_match(self, text: str, word_weights: dict[str, float], present: set[str],
+                   gram_weights: dict[str, float]) -> float:
+        """Share of the question's weight the sentence's own text covers (what a reader sees matched in it)."""
+        words = coverage(word_weights, present)
+        if not gram_weights:
+            return words
+        return max(words, coverage(gram_weights, set(self.analyzer.grams(text, 2))))
+
     def _heading_terms(self, article_index: int, sentence_id: int) -> frozenset[str]:
         article = self.articles[article_index]
         section = article.sentences[sentence_id].section
@@ -197,7 +206,8 @@ class Index:
         return self.analyzer.terms(self.articles[article_index].sentences[sentence_id].text)
 
 
-def make_answer(article: Article, sentence_id: int, score: float, matched: tuple[str, ...], relevance: float) -> Answer:
+def make_answer(article: Article, sentence_id: int, score: float, matched: tuple[str, ...], relevance: float,
+                own_match: float = 0.0) -> Answer:
     """An answer record for one sentence of an article, with its section and neighbours."""
     sentence = article.sentences[sentence_id]
     paragraph = article.paragraph_sentences(sentence_id)
@@ -209,7 +219,7 @@ def make_answer(article: Article, sentence_id: int, score: float, matched: tuple
         before=paragraph[position - 1].text if position > 0 else "",
         after=paragraph[position + 1].text if position + 1 < len(paragraph) else "",
         sentence_id=sentence_id, paragraph=tuple(s.text for s in paragraph), paragraph_index=position,
-        matched=matched, relevance=relevance,
+        matched=matched, relevance=relevance, own_match=own_match,
     )
 
 

@@ -153,3 +153,15 @@ def test_a_question_naming_the_articles_subject_is_answered_though_the_subject_i
     assert index.analyzer.language_weight("张学良") > index.analyzer.language_weight("地方")
     cats = qa.index_text("貓\n\n貓是一種小型的肉食性哺乳動物。家貓常被人類飼養為寵物。貓喜歡在白天睡覺。")
     assert cats.ask(question) == []
+
+
+def test_own_match_counts_the_sentence_alone_not_its_heading() -> None:
+    # The heading names 火星; the second sentence does not: its relevance (which may rank and decide refusal)
+    # counts the heading, its own match does not.
+    index = qa.index_text("# 行星\n\n## 火星的水\n\n火星南極的冰層下有液態水。雷達顯示湖的寬度是二十公里。\n")
+    answers = {a.text: a for a in index.ask("火星的湖寬度是多少", top_k=2)}
+    lake, ice = answers["雷達顯示湖的寬度是二十公里。"], answers["火星南極的冰層下有液態水。"]
+    assert lake.own_match < lake.relevance and ice.own_match == pytest.approx(ice.relevance)
+    assert 0 < lake.own_match <= 1 and "own_match" in lake.to_dict()
+    whole = qa.index_text("火星南極的冰層下有液態水。").ask("火星南極的冰層", top_k=1)[0]
+    assert whole.own_match == pytest.approx(1.0)
