@@ -11,12 +11,13 @@ from qa.search.bm25 import BM25, BM25Settings, select_top_k
 from qa.text.cleaning import clean_text, garble_finder
 from qa.text.loading import LoadError, article_files, read_article
 from qa.search.query import understand
-from qa.search.ranking import (GRAM_FIELDS, YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, coverage,
-                      fused_scores, gram_queries, paragraph_runs, rank_runners_up, spread, term_weight)
+from qa.search.fanout import Candidates, Peaks, Plan, answer_question
+from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, fuse,
+                               neighbour_scores, paragraph_runs, spread, year_source)
 from qa.records import Answer, Article, Query
 from qa.text.structure import structure_article
 from qa.search.table import sentence_refs
-from qa.search.tokens import FUNCTION_CHARS, Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
+from qa.search.tokens import Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
 
 
 def build_article(raw: str, name: str, analyzer: Analyzer) -> Article:
@@ -94,77 +95,70 @@ class Index:
         return self.answer(query, top_k)
 
     def answer(self, query: Query, top_k: int = 3) -> list[Answer]:
-        """Answers for an already understood query (ranking: see qa/search/ranking.py)."""
-        if not query.terms or top_k <= 0 or not self.sentence_count:
-            return []
-        ranking = self.ranking
-        queries = gram_queries(query, self.analyzer, ranking)
-        # Terms carried over from an earlier question steer the answer but count less than the question's own.
-        queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}
-        fused = fused_scores(self.scorers, queries, ranking, self.sentence_count)
-        scores = spread(fused, self.layout, ranking)
-        own = [t for t in query.terms if t not in query.carried]
-        if query.carried and own:
-            # The follow-up's own words say what is asked now: an answer must match one of them.
-            scores[self.bm25.scores(own) <= 0] = 0.0
-        if ranking.runner_up_neighbour_weight and top_k > 1:
-            ids, scores = self._select(query, scores, max(top_k, ranking.answer_type_pool))
-            ids, scores = rank_runners_up(ids, scores, fused, self.layout, ranking)
-            ids, scores = ids[:top_k], scores[:top_k]
-        else:
-            ids, scores = self._select(query, scores, top_k)
-        unique_terms = list(dict.fromkeys(query.terms))
-        # Bigrams with a function character (高的, 是哪) say nothing of the topic: they do not count as covered.
-        grams = [g for g in queries.get("bigrams", ()) if not FUNCTION_CHARS.intersection(g)]
-        # What each of the question's pieces weighs in relevance: the same for every answer, so reckoned once.
-        # Words weigh what they say in the language, not in this index: an article's own subject (張學良 in
-        # every other sentence of his article) has a low idf there, yet a question that names it is about it.
-        word_weights = {t: self.analyzer.language_weight(t) for t in unique_terms}
+        """Answers for an already understood query (ranking: see qa/search/ranking.py and qa/search/fanout.py)."""
+        return answer_question(query, top_k, LocalParts([self]), self.analyzer, self.ranking, self.sentence_count,
+                               self.scorers)
+
+    # --- the steps of answering, for this index as one part of a corpus (qa/search/fanout.py) ---------------
+    def field_scores(self, plan: Plan) -> dict[str, np.ndarray]:
+        """Each field's BM25 scores for the question (step 1; ``peaks`` reads them, ``candidates`` consumes them)."""
+        return field_scores(self.scorers, plan.queries, self.ranking)
+
+    def peaks(self, plan: Plan, raw: dict[str, np.ndarray]) -> Peaks:
+        """Each field's best score, and the idf of the question's bigrams this index holds."""
         bigrams = self.scorers.get("bigrams")
-        gram_weights = {g: term_weight(bigrams, g) for g in grams} if bigrams is not None else {}
+        idf = {g: value for g in plan.grams if (value := bigrams.idf.get(g)) is not None} if bigrams else {}
+        return Peaks(field_peaks(raw), idf)
+
+    def candidates(self, plan: Plan, raw: dict[str, np.ndarray], best: dict[str, float], offset: int = 0) -> Candidates:
+        """This index's best sentences for the question, given the corpus's best field scores (step 2; ``raw`` is
+        consumed); ids are shifted by ``offset``, the global id of this index's first sentence."""
+        ranking = self.ranking
+        fused = fuse(raw, best, ranking, self.sentence_count)
+        scores = spread(fused, self.layout, ranking)
+        if plan.own:
+            # The follow-up's own words say what is asked now: an answer must match one of them.
+            scores[self.bm25.scores(list(plan.own)) <= 0] = 0.0
+        ids, _ = select_top_k(scores, plan.pool)
+        holds = np.zeros(len(ids), dtype=bool)
+        sources = np.full(len(ids), -1, dtype=np.int64)
+        if plan.wanted is not None:
+            held: dict[int, bool] = {}  # the year's sources and the boost ask about the same sentences: normalise once
+
+            def holding(sentence: int) -> bool:
+                if sentence not in held:
+                    held[sentence] = bool(plan.wanted.search(self._normalized_text(sentence)))
+                return held[sentence]
+
+            holds = np.array([holding(i) for i in ids.tolist()], dtype=bool)
+            if plan.carries_year and ranking.time_carry_weight:
+                sources = np.array([-1 if h else year_source(i, holding, self.layout, ranking)
+                                    for i, h in zip(ids.tolist(), holds.tolist())], dtype=np.int64)
+        ranked = set(ids.tolist())
+        extra = np.array(sorted({s for s in sources.tolist() if s >= 0} - ranked), dtype=np.int64)
+        every = np.concatenate([ids, extra]).astype(np.int64)
+        neighbours = neighbour_scores(every, fused, self.layout) if plan.rerank else np.zeros(len(every))
+        sources = np.concatenate([sources, np.full(len(extra), -1, dtype=np.int64)])
+        return Candidates(every + offset, scores[every], neighbours,
+                          np.concatenate([holds, np.ones(len(extra), dtype=bool)]),
+                          np.where(sources >= 0, sources + offset, -1), len(ids))
+
+    def answers(self, plan: Plan, ids: Sequence[int], scores: Sequence[float],
+                gram_weights: dict[str, float]) -> list[Answer]:
+        """Answer records for some of this index's sentences (step 3), with what they match of the question."""
+        unique_terms = list(plan.word_weights)
         answers = []
-        for global_id, score in zip(ids.tolist(), scores.tolist()):
+        for global_id, score in zip(ids, scores):
             article_index, sentence_id = self.refs[global_id]
             article = self.articles[article_index]
             # Only membership of the question's terms matters here: ask the index instead of re-tokenizing.
             terms = self.bm25.terms_in(global_id, unique_terms)
             matched = tuple(t for t in unique_terms if t in terms)
-            relevance = self._relevance(global_id, int(article_index), int(sentence_id), word_weights, terms,
+            relevance = self._relevance(global_id, int(article_index), int(sentence_id), plan.word_weights, terms,
                                         gram_weights)
-            own = self._own_match(article.sentences[int(sentence_id)].text, word_weights, terms, gram_weights)
+            own = self._own_match(article.sentences[int(sentence_id)].text, plan.word_weights, terms, gram_weights)
             answers.append(make_answer(article, int(sentence_id), score, matched, relevance, own))
-        # Whether to answer at all is decided on the best-covered answer; the others keep their rank, unless
-        # they cover almost nothing of the question.
-        if not answers or max(a.relevance for a in answers) < ranking.min_relevance:
-            return []
-        return [a for a in answers if a.relevance >= ranking.answer_floor]
-
-    def _select(self, query: Query, scores: np.ndarray, top_k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The top_k sentence ids and scores; for a when/how-many question, candidates with a time/number boosted
-        (and for a which-year question, the year a candidate takes from a sentence before it: ``carry_time``)."""
-        ranking = self.ranking
-        wanted = answer_type(self.analyzer.normalize(query.question)) if ranking.answer_type_weight else None
-        if wanted is None:
-            return select_top_k(scores, top_k)
-        ids, pool = select_top_k(scores, max(top_k, ranking.answer_type_pool))
-        held: dict[int, bool] = {}  # carry_time and the boost ask about the same sentences: normalise each once
-
-        def holds(global_id: int) -> bool:
-            if global_id not in held:
-                held[global_id] = bool(wanted.search(self._normalized_text(global_id)))
-            return held[global_id]
-
-        if wanted is YEAR_TEXT and ranking.time_carry_weight:
-            added = carry_time(scores, ids.tolist(), holds, self.layout, ranking)
-            if added:
-                ids = np.unique(np.concatenate([ids, np.fromiter(added, dtype=ids.dtype)]))
-                pool = scores[ids] + np.array([added.get(i, 0.0) for i in ids.tolist()])
-        pool = pool.copy()
-        for n, global_id in enumerate(ids.tolist()):
-            if holds(global_id):
-                pool[n] *= 1.0 + ranking.answer_type_weight
-        order = np.lexsort((ids, -pool))[:top_k]  # best first, ties to the lower id
-        return ids[order], pool[order]
+        return answers
 
     def _normalized_text(self, global_id: int) -> str:
         article_index, sentence_id = self.refs[global_id]
@@ -204,6 +198,30 @@ class Index:
         """The terms of one sentence (re-derived: the index keeps no per-sentence term lists)."""
         article_index, sentence_id = self.refs[global_id]
         return self.analyzer.terms(self.articles[article_index].sentences[sentence_id].text)
+
+
+class LocalParts:
+    """Indexes in this process as the parts of one corpus, in order (one index: a corpus of one part), asked for
+    one question: the field scores of step 1 wait here for step 2."""
+
+    def __init__(self, indexes: Sequence[Index]) -> None:
+        self.indexes = list(indexes)
+        self.offsets = np.cumsum([0] + [index.sentence_count for index in self.indexes])
+        self._raw: list[dict[str, np.ndarray]] = []
+
+    def peaks(self, plan: Plan) -> list[Peaks]:
+        self._raw = [index.field_scores(plan) for index in self.indexes]
+        return [index.peaks(plan, raw) for index, raw in zip(self.indexes, self._raw)]
+
+    def candidates(self, plan: Plan, best: dict[str, float]) -> list[Candidates]:
+        raw, self._raw = self._raw or [index.field_scores(plan) for index in self.indexes], []
+        return [index.candidates(plan, r, best, int(offset))
+                for index, r, offset in zip(self.indexes, raw, self.offsets.tolist())]
+
+    def answers(self, plan: Plan, ids: np.ndarray, scores: np.ndarray, gram_weights: dict[str, float]) -> list[Answer]:
+        parts = np.searchsorted(self.offsets, ids, side="right") - 1
+        return [self.indexes[part].answers(plan, [int(i) - int(self.offsets[part])], [s], gram_weights)[0]
+                for i, s, part in zip(ids.tolist(), scores.tolist(), parts.tolist())]
 
 
 def make_answer(article: Article, sentence_id: int, score: float, matched: tuple[str, ...], relevance: float,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -122,17 +122,29 @@ def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) ->
     return queries
 
 
-def fused_scores(scorers: Mapping[str, BM25], queries: Mapping[str, Mapping[str, float]],
-                 settings: RankingSettings, size: int) -> np.ndarray:
-    """Each field's BM25 scores scaled to its best sentence, weighted and added."""
-    total = np.zeros(size)
+def field_scores(scorers: Mapping[str, BM25], queries: Mapping[str, Mapping[str, float]],
+                 settings: RankingSettings) -> dict[str, np.ndarray]:
+    """Each weighted field's BM25 scores for its part of the question (the fields ``fuse`` adds up)."""
+    raw = {}
     for name, field_weight in settings.fields:
         weights = queries.get(name)
-        if not weights or not field_weight:
-            continue
-        scores = scorers[name].scores(list(weights), weights)
-        best = scores.max() if len(scores) else 0.0
-        if best > 0:
+        if weights and field_weight:
+            raw[name] = scorers[name].scores(list(weights), weights)
+    return raw
+
+
+def field_peaks(raw: Mapping[str, np.ndarray]) -> dict[str, float]:
+    """Each field's best score (0 for an empty index)."""
+    return {name: float(scores.max()) if len(scores) else 0.0 for name, scores in raw.items()}
+
+
+def fuse(raw: Mapping[str, np.ndarray], peaks: Mapping[str, float], settings: RankingSettings, size: int) -> np.ndarray:
+    """Each field's scores scaled to its best sentence (``peaks``: the whole corpus's, when ``raw`` scores a part
+    of it), weighted and added. ``raw``'s arrays are scaled in place."""
+    total = np.zeros(size)
+    for name, field_weight in settings.fields:
+        scores, best = raw.get(name), peaks.get(name, 0.0)
+        if scores is not None and best > 0:
             scores *= field_weight / best  # in place: at a million sentences each temporary costs ~1 ms
             total += scores
     return total
@@ -191,25 +203,30 @@ def spread(scores: np.ndarray, layout: ParagraphLayout, settings: RankingSetting
     return out
 
 
-def carry_time(scores: np.ndarray, pool: Sequence[int], holds: Callable[[int], bool], layout: ParagraphLayout,
-               settings: RankingSettings) -> dict[int, float]:
+def year_source(candidate: int, holds: Callable[[int], bool], layout: ParagraphLayout,
+                settings: RankingSettings) -> int:
+    """The sentence a which-year candidate without a year takes it from, or -1 (see ``carry_time``)."""
+    before = candidate - 1
+    while before >= 0 and candidate - before <= settings.time_carry_reach and layout.same[before]:
+        if holds(before):
+            return before
+        before -= 1
+    return -1
+
+
+def carry_time(candidates: Iterable[tuple[float, int]], settings: RankingSettings) -> dict[int, float]:
     """Score to add, by sentence id, when a which-year question's candidates lack the year.
 
     Narrative text states a year once and goes on with 同年, 这一年 or a bare 9月2日: a candidate without a year
-    (``holds`` is false) gives a share of its score to the nearest sentence before it, in the same paragraph and
-    within ``time_carry_reach`` sentences, that does hold one.
+    gives a share of its score to the nearest sentence before it, in the same paragraph and within
+    ``time_carry_reach`` sentences, that does hold one (``year_source``). ``candidates``: (score, source) of each
+    candidate lacking a year, source -1 when there is none.
     """
     added: dict[int, float] = {}
-    for candidate in pool:
-        if holds(candidate):
-            continue
-        before = candidate - 1
-        while before >= 0 and candidate - before <= settings.time_carry_reach and layout.same[before]:
-            if holds(before):
-                share = settings.time_carry_weight * float(scores[candidate])
-                added[before] = max(added.get(before, 0.0), share)
-                break
-            before -= 1
+    for score, source in candidates:
+        if source >= 0:
+            share = settings.time_carry_weight * float(score)
+            added[source] = max(added.get(source, 0.0), share)
     return added
 
 
@@ -225,26 +242,26 @@ def neighbour_scores(ids: np.ndarray, scores: np.ndarray, layout: ParagraphLayou
     return np.where(has_before, scores[before], 0.0) + np.where(has_after, scores[after], 0.0)
 
 
-def rank_runners_up(ids: np.ndarray, scores: np.ndarray, fused: np.ndarray, layout: ParagraphLayout,
+def rank_runners_up(ids: np.ndarray, scores: np.ndarray, neighbours: np.ndarray,
                     settings: RankingSettings) -> tuple[np.ndarray, np.ndarray]:
     """Candidates (best first) with the ones after the first re-ranked on more of their neighbours' evidence.
 
     The first answer stands on its own words. Should it not be the answer, the answer is most often a sentence
     next to one that matches (the question repeats one sentence and asks about the next), so the runners-up
-    weigh their neighbours' fused scores by a further ``runner_up_neighbour_weight``.
+    weigh their neighbours' fused scores (``neighbours``, one sum per id: ``neighbour_scores``) by a further
+    ``runner_up_neighbour_weight``.
     """
     if len(ids) < 3:
         return ids, scores
-    rest = scores[1:] + settings.runner_up_neighbour_weight * neighbour_scores(ids[1:], fused, layout)
+    rest = scores[1:] + settings.runner_up_neighbour_weight * np.asarray(neighbours)[1:]
     order = np.lexsort((ids[1:], -rest))
     # A runner-up's score never passes the first answer's: scores stay best first.
     return np.concatenate([ids[:1], ids[1:][order]]), np.concatenate([scores[:1], np.minimum(rest[order], scores[0])])
 
 
-def term_weight(scorer: BM25, term: str) -> float:
-    """idf of a term; a term no sentence has weighs as much as the rarest possible term."""
-    idf = scorer.idf.get(term)
-    return idf if idf is not None else math.log((scorer.size + 0.5) / 0.5)
+def term_weight(idf: float | None, size: int) -> float:
+    """A term's weight: its idf; a term no sentence of the ``size`` has weighs as much as the rarest possible term."""
+    return idf if idf is not None else math.log((size + 0.5) / 0.5)
 
 
 def coverage(weights: Mapping[str, float], present: set[str] | frozenset[str]) -> float:

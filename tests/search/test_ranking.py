@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from qa.search.ranking import (YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries,
-                        neighbour_scores, rank_runners_up, spread)
+                        neighbour_scores, rank_runners_up, spread, year_source)
 from qa.records import Query
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
 
@@ -108,9 +108,11 @@ def test_a_candidate_without_the_year_passes_score_to_the_sentence_before_with_o
     scores = np.array([0.2, 0.1, 1.0, 0.8])
     settings = RankingSettings()
     holds = lambda i: bool(YEAR_TEXT.search(texts[i]))  # noqa: E731
-    added = carry_time(scores, [2, 3, 0], holds, layout, settings)
+    sources = {i: year_source(i, holds, layout, settings) for i in (2, 3)}  # 0 holds its year
+    assert sources == {2: 0, 3: -1}
+    added = carry_time([(scores[i], sources[i]) for i in (2, 3)], settings)
     assert added == {0: pytest.approx(settings.time_carry_weight * 1.0)}
-    assert carry_time(scores, [2], holds, layout, replace(settings, time_carry_reach=1)) == {}
+    assert year_source(2, holds, layout, replace(settings, time_carry_reach=1)) == -1
 
 
 def test_neighbour_scores_add_the_same_paragraph_sentences_either_side() -> None:
@@ -126,9 +128,10 @@ def test_runners_up_rise_with_their_neighbours_evidence_and_the_first_stays() ->
     fused = np.array([0.5, 0.1, 0.0, 1.0, 0.5, 0.9])
     ids, scores = np.array([3, 5, 0, 4]), np.array([1.0, 0.9, 0.5, 0.5])
     settings = RankingSettings(runner_up_neighbour_weight=0.5)
-    new_ids, new_scores = rank_runners_up(ids, scores, fused, layout, settings)
+    neighbours = neighbour_scores(ids, fused, layout)
+    new_ids, new_scores = rank_runners_up(ids, scores, neighbours, settings)
     assert new_ids.tolist() == [3, 4, 5, 0]
     # 4 has 0.5 + 0.5 × 1.9 = 1.45 and 5 has 0.9 + 0.5 × 0.5 = 1.15: both shown as the first's 1.0 (best first)
     assert new_scores.tolist() == pytest.approx([1.0, 1.0, 1.0, 0.5 + 0.5 * 0.1])
-    off = rank_runners_up(ids, scores, fused, layout, replace(settings, runner_up_neighbour_weight=0.0))
+    off = rank_runners_up(ids, scores, neighbours, replace(settings, runner_up_neighbour_weight=0.0))
     assert off[0].tolist() == [3, 5, 0, 4]
