@@ -11,9 +11,25 @@ from qa.corpus.build import Progress
 from qa.search.index import Index, load_corpus
 from qa.search.query import MAX_QUESTION_CHARS, question_problem, truncate_question
 from qa.records import Answer
+from qa.text.loading import replace_surrogates
 
 
 MAX_PROBLEMS_SHOWN = 20
+
+
+def tell(message: str) -> None:
+    """One line on stderr; names and arguments that are not UTF-8 are shown with U+FFFD instead of failing."""
+    print(replace_surrogates(message), file=sys.stderr)
+
+
+def decoded_question(question: str) -> tuple[str, bool]:
+    """A question from argv or stdin as text: bytes that were not UTF-8 (carried as surrogates) become U+FFFD;
+    also whether any did."""
+    try:
+        fixed = question.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # lone surrogates that do not stand for bytes
+        fixed = replace_surrogates(question)
+    return fixed, fixed != question
 
 
 def format_answer(rank: int, answer: Answer) -> str:
@@ -30,8 +46,11 @@ def format_answer(rank: int, answer: Answer) -> str:
 
 def print_answers(index: Index, question: str, top_k: int, as_json: bool, out: TextIO) -> None:
     """The answers to one question; a question that cannot be asked gets a one-line note on stderr instead."""
+    question, replaced = decoded_question(question)
+    if replaced:
+        tell("note: the question held bytes that are not UTF-8 text; they are shown as \ufffd")
     if problem := question_problem(question):
-        print(f"note: {problem}", file=sys.stderr)
+        tell(f"note: {problem}")
         return
     question, cut = truncate_question(question)
     if cut:
@@ -54,10 +73,12 @@ def _ask(args: argparse.Namespace) -> int:
         return 2
     # An index's skipped files were reported when it was built; --doc files are reported every time.
     for problem in index.problems if not args.index else ():
-        print(f"error: {problem}", file=sys.stderr)
+        tell(f"error: {problem}")
     if not index.articles:
-        print("error: no usable articles to answer from", file=sys.stderr)
+        tell("error: no usable articles to answer from")
         return 2
+    if args.question is None:
+        sys.stdin.reconfigure(errors="surrogateescape")  # undecodable lines are noted, not a traceback
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
     for question in questions:
         if question or args.question is not None:  # blank lines of a batch are skipped; a blank argument is told
@@ -70,12 +91,12 @@ def _open_index(args: argparse.Namespace) -> Index | None:
     from qa.corpus.store import StoreError, open_index
 
     if args.doc:
-        print("error: give either --index or --doc, not both", file=sys.stderr)
+        tell("error: give either --index or --doc, not both")
         return None
     try:
-        return open_index(args.index, progress=Progress(), say=lambda note: print(note, file=sys.stderr))
+        return open_index(args.index, progress=Progress(), say=tell)
     except StoreError as error:
-        print(f"error: {error}", file=sys.stderr)
+        tell(f"error: {error}")
         return None
 
 
@@ -84,24 +105,20 @@ def _index(args: argparse.Namespace) -> int:
     from qa.corpus.store import StoreError, build
 
     if args.workers is not None and args.workers < 1:
-        print("error: --workers must be at least 1", file=sys.stderr)
+        tell("error: --workers must be at least 1")
         return 2
     started = time.perf_counter()
-    say = lambda note: print(note, file=sys.stderr)  # noqa: E731 - a one-line callback
     try:
-        index = build(args.paths, args.out, workers=args.workers, progress=Progress(), reuse=not args.rebuild, say=say)
+        index = build(args.paths, args.out, workers=args.workers, progress=Progress(), reuse=not args.rebuild, say=tell)
     except StoreError as error:
-        print(f"error: {error}", file=sys.stderr)
+        tell(f"error: {error}")
         return 2
     for problem in index.problems[:MAX_PROBLEMS_SHOWN]:
-        print(f"warning: skipped {problem}", file=sys.stderr)
+        tell(f"warning: skipped {problem}")
     if len(index.problems) > MAX_PROBLEMS_SHOWN:
-        print(f"warning: … and {len(index.problems) - MAX_PROBLEMS_SHOWN:,} more", file=sys.stderr)
-    print(f"{args.out}: {len(index.articles):,} articles, {index.sentence_count:,} sentences "
-          f"({len(index.problems):,} skipped) in {time.perf_counter() - started:.1f} s")
-    if not index.articles:
-        print("error: no usable articles in " + ", ".join(args.paths), file=sys.stderr)
-        return 2
+        tell(f"warning: … and {len(index.problems) - MAX_PROBLEMS_SHOWN:,} more")
+    print(replace_surrogates(f"{args.out}: {len(index.articles):,} articles, {index.sentence_count:,} sentences "
+                             f"({len(index.problems):,} skipped) in {time.perf_counter() - started:.1f} s"))
     return 0
 
 
@@ -127,6 +144,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if getattr(args, "top_k", 1) < 1:
-        print("error: --top-k must be at least 1", file=sys.stderr)
+        tell("error: --top-k must be at least 1")
         return 2
     return args.run(args)

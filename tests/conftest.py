@@ -1,6 +1,7 @@
 """Shared fixtures: the real seed article and one index over it (jieba loads once per test run)."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,14 @@ SEED_QUESTIONS = [
     ("互联网的新大门被推开以后会怎样？", ["更加充滿想象力的時代"]),
     ("金融科技的體系之下前後端如何聯通？", ["在金融科技的體系之下,前后端的聯通", "全新的方式來聯通產業的前后端"]),
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def index_registry(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where builds record their indexes' sources: a folder of this run, never the user's own state folder."""
+    folder = tmp_path_factory.mktemp("qa-state")
+    os.environ["QA_STATE_DIR"] = str(folder)  # subprocesses (the CLI tests) inherit it
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+
+import pytest
 
 from conftest import ROOT
 
@@ -79,3 +82,59 @@ def test_empty_punctuation_and_endless_questions_get_a_note() -> None:
     assert endless.returncode == 0 and "cut to its first 500 characters" in endless.stderr
     record = json.loads(endless.stdout)
     assert len(record["question"]) == 500 and record["text"]
+
+
+# --- issue 10, D6: every bad input is one line and exit 2 (or a note), never a traceback ------------------------
+
+LATIN1_NAME = b"latin1_\xe9.txt"  # a file name that is not UTF-8 (made on a Latin-1 system)
+
+
+def run_bytes(*args: str | bytes, stdin: bytes | None = None) -> tuple[int, str, str]:
+    """The CLI with arguments that may be raw bytes, as a shell passes them; output decoded with replacement."""
+    result = subprocess.run([sys.executable, "-m", "qa", *args], cwd=ROOT, input=stdin, capture_output=True,
+                            timeout=120)
+    return result.returncode, result.stdout.decode("utf-8", "replace"), result.stderr.decode("utf-8", "replace")
+
+
+def latin1_folder(tmp_path) -> bytes:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    with open(os.fsencode(folder) + b"/" + LATIN1_NAME, "wb") as handle:
+        handle.write("冰河\n\n冰河每年向山谷推進三十公尺。".encode("utf-8"))
+    return os.fsencode(folder)
+
+
+def test_a_file_name_that_is_not_utf8_is_answered_from_and_shown_replaced(tmp_path) -> None:
+    code, out, err = run_bytes("ask", "--doc", latin1_folder(tmp_path), "冰河每年推進多少？")
+    assert code == 0 and "Traceback" not in err, err
+    assert "冰河每年向山谷推進三十公尺。" in out and "latin1_\ufffd.txt" in out
+
+
+def test_indexing_a_folder_with_a_name_that_is_not_utf8(tmp_path) -> None:
+    out_dir = str(tmp_path / "index")
+    code, out, err = run_bytes("index", latin1_folder(tmp_path), "--out", out_dir, "--workers", "1")
+    assert code == 0 and "Traceback" not in err, err
+    code, out, err = run_bytes("ask", "--index", out_dir, "--json", "冰河每年推進多少？")
+    assert code == 0 and json.loads(out.splitlines()[0])["doc"] == "latin1_\ufffd.txt"
+
+
+def test_a_question_with_undecodable_bytes_is_noted_and_answered() -> None:
+    code, out, err = run_bytes("ask", b"\xff\xfe\xe9\x87\x91\xe8\x9e\x8d\xe7\xa7\x91\xe6\x8a\x80")  # ÿþ + 金融科技
+    assert code == 0 and "Traceback" not in err, err
+    assert "not UTF-8" in err and "問：\ufffd\ufffd金融科技" in out and "score" in out
+
+
+def test_undecodable_lines_on_stdin_are_noted_and_answered() -> None:
+    code, out, err = run_bytes("ask", "--top-k", "1", stdin=b"\xff\xfe" + "金融科技\n科技有哪些新形態？\n".encode())
+    assert code == 0 and "Traceback" not in err, err
+    assert err.count("not UTF-8") == 1 and out.count("問：") == 2
+
+
+@pytest.mark.parametrize("out", ["afile/sub", "/proc/qa-index"])
+def test_an_index_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, out) -> None:
+    (tmp_path / "afile").write_text("a file, not a folder", encoding="utf-8")
+    target = out if out.startswith("/") else str(tmp_path / out)
+    code, _, err = run_bytes("index", "seeds", "--out", target, "--workers", "1")
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert code == 2 and "Traceback" not in err and len(errors) == 1, err
+    assert f"cannot write an index at {target}" in errors[0] and "--out" in errors[0]

@@ -25,7 +25,7 @@ import numpy as np
 
 from qa.search.bm25 import BM25, BM25Settings, RestrictedBM25, TermCounts, TermMerger
 from qa.search.index import Index, build_article, sentence_terms
-from qa.text.loading import MAX_BYTES, LoadError, article_files, decode_bytes
+from qa.text.loading import MAX_BYTES, LoadError, article_files, decode_bytes, path_text
 from qa.search.table import ArticleTable, article_names  # noqa: F401 - article_names: the app lists articles from here
 from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 
@@ -96,16 +96,16 @@ def scan(sources: str | Path | Iterable[str | Path], keep_content: bool = True) 
             try:
                 size = file.stat().st_size
                 if size > MAX_BYTES:
-                    raise LoadError(f"{file}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
+                    raise LoadError(f"{path_text(file)}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
                 data = file.read_bytes()
             except LoadError as error:
                 problems.append(str(error))
                 continue
             except OSError as error:
-                problems.append(f"{file}: cannot read: {error.strerror or error}")
+                problems.append(f"{path_text(file)}: cannot read: {error.strerror or error}")
                 continue
-            name = file.relative_to(root).as_posix()
-            items.append(_kept(CorpusItem(name, str(file), data).with_digest(), keep_content))
+            name = path_text(file.relative_to(root).as_posix())
+            items.append(_kept(CorpusItem(name, path_text(file), data).with_digest(), keep_content))
     return Scan(paths, items, problems)
 
 
@@ -118,11 +118,11 @@ def _scan_jsonl(path: Path, items: list[CorpusItem], problems: list[str], keep_c
     try:
         handle = path.open("rb")
     except OSError as error:
-        problems.append(f"{path}: cannot read: {error.strerror or error}")
+        problems.append(f"{path_text(path)}: cannot read: {error.strerror or error}")
         return
     with handle:
         for number, line in enumerate(handle, 1):
-            where = f"{path}:{number}"
+            where = f"{path_text(path)}:{number}"
             if number == 1 and line.startswith(b"\xef\xbb\xbf"):
                 line = line[3:]
             if not line.strip():

@@ -9,7 +9,7 @@ import numpy as np
 
 from qa.search.bm25 import BM25, BM25Settings, select_top_k
 from qa.text.cleaning import clean_text, garble_finder
-from qa.text.loading import LoadError, article_files, read_article
+from qa.text.loading import LoadError, article_files, path_text, read_article
 from qa.search.query import understand
 from qa.search.fanout import Candidates, Peaks, Plan, answer_question
 from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, fuse,
@@ -267,9 +267,9 @@ def load_corpus(paths: str | Path | Iterable[str | Path] = "seeds", analyzer: An
             except LoadError as error:
                 problems.append(str(error))
                 continue
-            article = build_article(raw, file.name, analyzer)
+            article = build_article(raw, path_text(file.name), analyzer)
             if article.sentences:
                 articles.append(article)
             else:
-                problems.append(f"{file}: no sentences found in the text")
+                problems.append(f"{path_text(file)}: no sentences found in the text")
     return Index(tuple(articles), analyzer, problems=tuple(problems))

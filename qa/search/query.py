@@ -6,6 +6,7 @@ from typing import Sequence
 
 from qa.records import Query
 from qa.search.tokens import Analyzer
+from qa.text.loading import replace_surrogates
 
 MAX_QUESTION_CHARS = 500
 # Words that point back to something said before: 它/其/该/这/那… ("what does it do for industry?").
@@ -32,7 +33,9 @@ def truncate_question(question: str) -> tuple[str, bool]:
 
 def understand(question: str, analyzer: Analyzer, history: Sequence[str] = ()) -> Query:
     """The question's own content terms, plus the previous question's when this one is a short follow-up."""
-    question, _ = truncate_question(question)
+    # Lone surrogates (a caller's broken string) cannot be normalised or tokenized: they become U+FFFD.
+    question, _ = truncate_question(replace_surrogates(question))
+    history = [replace_surrogates(h) for h in history]
     own = list(dict.fromkeys(analyzer.question_terms(question)))
     carried: list[str] = []
     if history and (len(own) <= FOLLOW_UP_MAX_TERMS or _ANAPHORA.search(question)):

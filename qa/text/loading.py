@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import codecs
+import os
+import re
 from pathlib import Path
 
 MAX_BYTES = 5 * 1024 * 1024
@@ -10,6 +12,20 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 
 class LoadError(ValueError):
     """An article that cannot be used; the message names the file and the fix."""
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def replace_surrogates(text: str) -> str:
+    """Text with its lone surrogates replaced by U+FFFD: they are how Python carries bytes that are not UTF-8
+    (file names, command-line arguments), and cannot be encoded, printed or tokenized."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def path_text(path: str | os.PathLike) -> str:
+    """A path as printable text (bytes that are not UTF-8 shown as U+FFFD); open the file by its Path, not this."""
+    return replace_surrogates(os.fsdecode(path))
 
 
 _BOMS = (
@@ -89,15 +105,15 @@ def read_article(path: str | Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise LoadError(f"{path}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
+            raise LoadError(f"{path_text(path)}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
         data = path.read_bytes()
     except LoadError:
         raise
     except IsADirectoryError:
-        raise LoadError(f"{path}: is a folder, not a text file") from None
+        raise LoadError(f"{path_text(path)}: is a folder, not a text file") from None
     except OSError as error:
-        raise LoadError(f"{path}: cannot read: {error.strerror or error}") from None
-    return decode_bytes(data, str(path))
+        raise LoadError(f"{path_text(path)}: cannot read: {error.strerror or error}") from None
+    return decode_bytes(data, path_text(path))
 
 
 def article_files(folder: str | Path) -> list[Path]:
@@ -106,5 +122,5 @@ def article_files(folder: str | Path) -> list[Path]:
     if folder.is_file():
         return [folder]
     if not folder.is_dir():
-        raise LoadError(f"{folder}: no such file or folder")
+        raise LoadError(f"{path_text(folder)}: no such file or folder")
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)

@@ -39,3 +39,9 @@ def test_shown_words_survive_width_folding(analyzer) -> None:
 def test_question_words_after_which_are_not_terms(analyzer) -> None:
     # 哪一座 asks "which one": 一座 is part of the question word, not the topic.
     assert understand("台灣最高的山是哪一座？", analyzer).terms == ("台湾", "最高", "山")
+
+
+def test_lone_surrogates_through_the_api_are_answered_not_raised(seed_index) -> None:
+    """A caller's broken string (issue 10, D6): the surrogate becomes U+FFFD and the rest is asked."""
+    answers = seed_index.ask("金融\ud800科技有哪些新形態？", history=("\udcff金融",))
+    assert answers and "科技新形態" in answers[0].text

@@ -1,0 +1,291 @@
+"""A store that cannot be fooled: every corruption the audit found (issue 10, D1–D5) and its relatives, each refused
+with one StoreError line naming the file, never a traceback, never a silently wrong answer."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+
+from conftest import SEED_PATH
+from qa.corpus import integrity, store
+
+EUROPE = "在歐洲"
+AFRICA = "在非洲"  # the same number of UTF-8 bytes: only a checksum (or its absence) can tell
+
+
+@pytest.fixture()
+def corpus(tmp_path: Path) -> Path:
+    root = tmp_path / "articles"
+    root.mkdir()
+    shutil.copy(SEED_PATH, root / SEED_PATH.name)
+    (root / "typhoon.txt").write_text("颱風\n\n颱風季節通常在夏天和秋天。颱風帶來強風和豪雨。", encoding="utf-8")
+    (root / "tea.txt").write_text("紅茶\n\n飲用紅茶的習慣最早在歐洲的宮廷流行。後來才傳到民間。", encoding="utf-8")
+    return root
+
+
+@pytest.fixture()
+def built(corpus: Path, tmp_path: Path, analyzer) -> Path:
+    path = tmp_path / "index"
+    store.build(corpus, path, analyzer, workers=1)
+    return path
+
+
+def manifest_of(path: Path) -> dict:
+    return json.loads((path / store.MANIFEST).read_text(encoding="utf-8"))
+
+
+def write_manifest(path: Path, manifest: object) -> None:
+    (path / store.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+
+
+def rechecksum(path: Path, *names: str) -> None:
+    """Update the manifest's sizes and checksums of some files: what a careful tamperer does."""
+    manifest = manifest_of(path)
+    for name in names:
+        manifest["files"][name] = {"bytes": (path / name).stat().st_size, "sha256": store._file_digest(path / name)}
+    write_manifest(path, manifest)
+
+
+def europe_to_africa(path: Path) -> None:
+    file = path / "table.raw_bytes.npy"
+    data = file.read_bytes()
+    assert EUROPE.encode() in data
+    file.write_bytes(data.replace(EUROPE.encode(), AFRICA.encode()))
+
+
+def resave(path: Path, name: str, change: Callable[[np.ndarray], np.ndarray]) -> None:
+    """Rewrite one array with a change, checksums updated."""
+    array = np.load(path / name, allow_pickle=False)
+    np.save(path / name, change(array.copy()), allow_pickle=False)
+    rechecksum(path, name)
+
+
+def set_last(value: float) -> Callable[[np.ndarray], np.ndarray]:
+    def change(array: np.ndarray) -> np.ndarray:
+        array[-1] = value
+        return array
+    return change
+
+
+def edit_manifest(change: Callable[[dict], object]) -> Callable[[Path], None]:
+    def damage(path: Path) -> None:
+        manifest = manifest_of(path)
+        change(manifest)
+        write_manifest(path, manifest)
+    return damage
+
+
+def unlisted(name: str) -> Callable[[dict], None]:
+    return lambda m: m["files"].pop(name) and None
+
+
+def claim_huge(path: Path) -> None:
+    """An .npy header claiming 1e11 elements over the real (small) data."""
+    file = path / "field.words.doc_ids.npy"
+    data = file.read_bytes()
+    header_end = data.index(b"\n") + 1
+    header = data[:header_end].decode("latin1")
+    start = header.index("'shape': (") + len("'shape': (")
+    old = header[start:header.index(")", start)]
+    new_header = header.replace(f"'shape': ({old})", "'shape': (100000000000,)")
+    new_header = new_header[:-1].rstrip(" ") + " " * (len(header) - len(new_header[:-1].rstrip(" ")) - 1) + "\n"
+    file.write_bytes(new_header.encode("latin1") + data[header_end:])
+    rechecksum(path, file.name)
+
+
+def symlink_to_copy(path: Path) -> None:
+    """table.strings.json replaced by a link to an identical copy outside the folder."""
+    outside = path.parent / "elsewhere.json"
+    shutil.copy(path / "table.strings.json", outside)
+    (path / "table.strings.json").unlink()
+    os.symlink(outside, path / "table.strings.json")
+
+
+def nested(path: Path) -> None:
+    (path / store.MANIFEST).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+
+
+def not_utf8(path: Path) -> None:
+    file = path / "table.raw_bytes.npy"
+    data = bytearray(file.read_bytes())
+    data[data.index(EUROPE.encode())] = 0xFF
+    file.write_bytes(bytes(data))
+    rechecksum(path, file.name)
+
+
+def duplicate_term(path: Path) -> None:
+    file = path / "field.words.terms.json"
+    terms = json.loads(file.read_text(encoding="utf-8"))
+    terms[1] = terms[0]
+    file.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
+    rechecksum(path, file.name)
+
+
+def headings_gone(path: Path) -> None:
+    file = path / "table.strings.json"
+    strings = json.loads(file.read_text(encoding="utf-8"))
+    strings["headings"] = strings["headings"][:-1]
+    file.write_text(json.dumps(strings, ensure_ascii=False), encoding="utf-8")
+    rechecksum(path, file.name)
+
+
+# (damage, the words the one-line error must hold): the audit's cases first (D1, D2, D4), then their relatives.
+CORRUPTIONS = {
+    "D1 file unlisted, then changed": (lambda p: (edit_manifest(unlisted("table.raw_bytes.npy"))(p), europe_to_africa(p)),
+                                       "does not list table.raw_bytes.npy"),
+    "D1 files emptied, then changed": (lambda p: (edit_manifest(lambda m: m.update(files={}))(p), europe_to_africa(p)),
+                                       "does not list"),
+    "D1 changed with its checksum kept": (europe_to_africa, "table.raw_bytes.npy does not match its checksum"),
+    "D2 absolute path listed": (edit_manifest(lambda m: m["files"].update({"/etc/passwd": {"bytes": 1, "sha256": "0" * 64}})),
+                                "'/etc/passwd' is not a plain file name"),
+    "D2 parent path listed": (edit_manifest(lambda m: m["files"].update({"../../../etc/passwd": {"bytes": 1, "sha256": "0" * 64}})),
+                              "'../../../etc/passwd' is not a plain file name"),
+    "D2 a file is a symlink": (symlink_to_copy, "table.strings.json is a symbolic link"),
+    "D4 deeply nested manifest": (nested, "nested too deeply"),
+    "D4 files is a list": (edit_manifest(lambda m: m.update(files=[])), "files must be an object"),
+    "D4 k1 is a string": (edit_manifest(lambda m: m["bm25"].update(k1="x")), "bm25.k1 must be a number"),
+    "D4 variant unknown": (edit_manifest(lambda m: m["bm25"].update(variant="bm42")), "bm25.variant must be one of"),
+    "D4 analyzer setting missing": (edit_manifest(lambda m: m["analyzer"].pop("hmm")), "lacks 'hmm'"),
+    "D4 NaN in the manifest": (lambda p: (p / store.MANIFEST).write_text(
+        (p / store.MANIFEST).read_text(encoding="utf-8").replace('"k1": 1.2', '"k1": NaN'), encoding="utf-8"),
+                               "not a JSON number"),
+    "D4 manifest not an object": (lambda p: write_manifest(p, [manifest_of(p)]), "format None"),
+    "D4 header claims 1e11 elements": (claim_huge, "header claims 100,000,000,000 values"),
+    "D4 wrong dtype": (lambda p: resave(p, "table.sentence_start.npy", lambda a: a.astype(np.float64)),
+                       "table.sentence_start.npy: holds float64"),
+    "D4 wrong shape": (lambda p: resave(p, "field.words.tf.npy", lambda a: a.reshape(1, -1)), "expected one dimension"),
+    "D4 posting outside the sentences": (lambda p: resave(p, "field.words.doc_ids.npy", set_last(10**6)),
+                                         "field.words.doc_ids.npy: a posting points outside"),
+    "D4 sentence past its article": (lambda p: resave(p, "table.sentence_end.npy", set_last(10**6)),
+                                     "table.sentence_end.npy: a sentence ends after"),
+    "D4 section id outside its article": (lambda p: resave(p, "table.sentence_section.npy", set_last(99)),
+                                          "table.sentence_section.npy: an id points outside"),
+    "D4 paragraph id negative": (lambda p: resave(p, "table.paragraph_sentence_ids.npy", set_last(-1)),
+                                 "table.paragraph_sentence_ids.npy: an id points outside"),
+    "D4 text offsets run past the text": (lambda p: resave(p, "table.raw_ptr.npy", set_last(10**9)),
+                                          "table.raw_ptr.npy"),
+    "D4 text not UTF-8": (not_utf8, "not UTF-8"),
+    "D4 term listed twice": (duplicate_term, "field.words.terms.json lists a term twice"),
+    "D4 idf not finite": (lambda p: resave(p, "field.words.idf_values.npy",
+                                                                    lambda a: np.full_like(a, np.inf)), "field.words.idf_values.npy"),
+    "D4 a posting counted zero times": (lambda p: resave(p, "field.words.tf.npy", lambda a: a * 0), "field.words.tf.npy"),
+    "D4 a heading missing": (headings_gone, "headings"),
+    "D4 sentence count differs from the manifest": (edit_manifest(lambda m: m.update(sentences=m["sentences"] + 1)),
+                                                    "its manifest says"),
+}
+
+
+@pytest.mark.parametrize("name", list(CORRUPTIONS))
+def test_every_corruption_is_refused_at_load_in_one_line(built: Path, analyzer, name: str) -> None:
+    damage, words = CORRUPTIONS[name]
+    damage(built)
+    with pytest.raises(store.StoreError) as caught:
+        store.load_index(built, analyzer)
+    message = str(caught.value)
+    assert words in message and "\n" not in message and len(message) < 400
+    assert str(built) in message  # names the folder (and the file where one is to blame)
+    assert "rebuild" in message  # ... and the fix
+    status = store.check(built)
+    assert status.state == "corrupt" and words in status.reason
+
+
+@pytest.mark.parametrize("name", [n for n in CORRUPTIONS if n.startswith(("D1", "D2"))])
+def test_a_corrupt_index_is_rebuilt_from_its_recorded_source_and_answers_truly(built: Path, analyzer, name: str) -> None:
+    CORRUPTIONS[name][0](built)
+    said: list[str] = []
+    index = store.open_index(built, analyzer, say=said.append, workers=1)
+    assert any("corrupt" in note for note in said)
+    assert store.check(built).ok
+    assert index.ask("飲用紅茶的習慣最早在哪裡流行？")[0].text == "飲用紅茶的習慣最早在歐洲的宮廷流行。"
+
+
+def test_an_absolute_path_in_the_manifest_is_never_opened(built: Path) -> None:
+    """The error must not depend on the named file's contents (it used to say 'N bytes' or 'checksum')."""
+    reasons = set()
+    for size, digest in ((1, "0" * 64), (os.path.getsize(built / store.MANIFEST), "f" * 64)):
+        manifest = manifest_of(built)
+        manifest["files"][str(built / store.MANIFEST)] = {"bytes": size, "sha256": digest}
+        write_manifest(built, manifest)
+        reasons.add(store.check(built).reason)
+    assert len(reasons) == 1 and "is not a plain file name" in reasons.pop()
+
+
+# --- D3: a rebuild never loses a good index -----------------------------------------------------------------
+
+def test_an_emptied_source_keeps_the_good_index(built: Path, corpus: Path, analyzer) -> None:
+    before = manifest_of(built)
+    for file in corpus.iterdir():
+        file.unlink()
+    said: list[str] = []
+    index = store.open_index(built, analyzer, say=said.append, workers=1)
+    assert index.ask("金融科技對互聯網的頑疾有什麼作用？")  # still answers from the index as built
+    assert any("no usable articles" in note and "kept" in note for note in said), said
+    assert manifest_of(built) == before
+
+
+def test_a_vanished_source_still_lets_the_index_answer(built: Path, corpus: Path, analyzer) -> None:
+    shutil.rmtree(corpus)
+    said: list[str] = []
+    index = store.open_index(built, analyzer, say=said.append)
+    assert index.ask("台风通常在什么季节？")[0].text == "颱風季節通常在夏天和秋天。"
+    assert any("is gone" in note and "as it was built" in note for note in said), said
+
+
+def test_building_from_an_empty_folder_over_a_good_index_keeps_it(built: Path, tmp_path: Path, analyzer) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = manifest_of(built)
+    with pytest.raises(store.StoreError, match="no usable articles in .*kept as it was"):
+        store.build(empty, built, analyzer, workers=1)
+    assert manifest_of(built) == before and store.check(built, source=False).ok
+
+
+# --- D5: a tampered manifest or marker cannot point a rebuild at another folder --------------------------------
+
+@pytest.fixture()
+def secret(tmp_path: Path) -> Path:
+    folder = tmp_path / "private"
+    folder.mkdir()
+    (folder / "diary.txt").write_text("日記\n\n我的銀行密碼是一二三四五六。", encoding="utf-8")
+    return folder
+
+
+def test_a_tampered_manifest_source_is_not_indexed(built: Path, secret: Path, analyzer) -> None:
+    manifest = manifest_of(built)
+    manifest["sources"] = [str(secret)]
+    write_manifest(built, manifest)
+    said: list[str] = []
+    index = store.open_index(built, analyzer, say=said.append, workers=1)
+    assert any("other sources than were recorded" in note for note in said), said
+    assert "diary.txt" not in index.articles.names
+    assert manifest_of(built)["sources"] != [str(secret)]
+
+
+def test_a_tampered_marker_source_is_not_indexed(built: Path, secret: Path, analyzer) -> None:
+    (built / store.MANIFEST).unlink()
+    (built / store.MARKER).write_text(json.dumps({"sources": [str(secret)]}), encoding="utf-8")
+    index = store.open_index(built, analyzer, workers=1)
+    assert "diary.txt" not in index.articles.names and len(index.articles) == 3
+
+
+def test_an_index_with_no_recorded_source_is_not_rebuilt_from_its_manifest(built: Path, secret: Path, analyzer,
+                                                                          monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("QA_STATE_DIR", str(tmp_path / "another-user"))  # as if built elsewhere
+    manifest = manifest_of(built)
+    manifest["sources"] = [str(secret)]
+    write_manifest(built, manifest)
+    europe_to_africa(built)
+    with pytest.raises(store.StoreError, match="no source is recorded"):
+        store.open_index(built, analyzer)
+    assert manifest_of(built)["sources"] == [str(secret)]  # nothing rebuilt, nothing read
+
+
+def test_the_schema_and_the_loader_agree_on_a_real_manifest(built: Path) -> None:
+    manifest = manifest_of(built)
+    assert integrity.manifest_problem(manifest) == ""
+    assert set(manifest["files"]) == integrity.required_files(manifest["fields"])
