@@ -10,7 +10,7 @@ from typing import Sequence, TextIO
 from qa.corpus.build import Progress
 from qa.search.index import Index, load_corpus
 from qa.search.query import MAX_QUESTION_CHARS, question_problem, truncate_question
-from qa.records import Answer
+from qa.records import Answer, Exchange
 from qa.text.loading import replace_surrogates
 
 
@@ -44,8 +44,10 @@ def format_answer(rank: int, answer: Answer) -> str:
     return "\n".join(lines)
 
 
-def print_answers(index: Index, question: str, top_k: int, as_json: bool, out: TextIO) -> None:
-    """The answers to one question; a question that cannot be asked gets a one-line note on stderr instead."""
+def print_answers(index: Index, question: str, top_k: int, as_json: bool, out: TextIO,
+                  history: list[Exchange] | None = None) -> None:
+    """The answers to one question (a follow-up of ``history``'s, which it joins); a question that cannot be
+    asked gets a one-line note on stderr instead."""
     question, replaced = decoded_question(question)
     if replaced:
         tell("note: the question held bytes that are not UTF-8 text; they are shown as \ufffd")
@@ -55,14 +57,19 @@ def print_answers(index: Index, question: str, top_k: int, as_json: bool, out: T
     question, cut = truncate_question(question)
     if cut:
         print(f"note: the question was cut to its first {MAX_QUESTION_CHARS} characters", file=sys.stderr)
-    answers = index.ask(question, top_k=top_k)
+    reply = index.reply(question, top_k=top_k, history=history or ())
+    answers = reply.answers
+    if history is not None:
+        history.append(Exchange.of(question, answers))
     if as_json:
         for answer in answers:
             out.write(json.dumps({"question": question, **answer.to_dict()}, ensure_ascii=False) + "\n")
         return
     out.write(f"問：{question}\n")
+    if reply.query.carried:
+        out.write(f"（接上題「{reply.query.carried_from}」：{'、'.join(reply.query.carried)}）\n")
     if not answers:
-        out.write("（文章中找不到回答這個問題的句子）\n\n")
+        out.write(f"（{reply.notice() or '文章中找不到回答這個問題的句子'}）\n\n")
         return
     out.write("\n".join(format_answer(i, a) for i, a in enumerate(answers, 1)) + "\n\n")
 
@@ -80,9 +87,11 @@ def _ask(args: argparse.Namespace) -> int:
     if args.question is None:
         sys.stdin.reconfigure(errors="surrogateescape")  # undecodable lines are noted, not a traceback
     questions = [args.question] if args.question is not None else (line.strip() for line in sys.stdin)
+    # Lines from stdin are one conversation: each question may follow on from the ones before it.
+    history: list[Exchange] | None = [] if args.question is None else None
     for question in questions:
         if question or args.question is not None:  # blank lines of a batch are skipped; a blank argument is told
-            print_answers(index, question, args.top_k, args.json, sys.stdout)
+            print_answers(index, question, args.top_k, args.json, sys.stdout, history)
     return 0
 
 
@@ -125,7 +134,7 @@ def _index(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m qa", description="Ask questions about Chinese articles.")
     commands = parser.add_subparsers(dest="command", required=True)
-    ask = commands.add_parser("ask", help="answer a question (or one per line from stdin)")
+    ask = commands.add_parser("ask", help="answer a question (or a conversation, one question per line from stdin)")
     ask.add_argument("question", nargs="?", help="the question; omit to read one per line from stdin")
     ask.add_argument("--doc", action="append", metavar="FILE", help="answer from this file or folder (repeatable); default seeds/")
     ask.add_argument("--top-k", type=int, default=3, metavar="N", help="how many answers (default 3)")

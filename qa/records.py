@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,26 @@ class Query:
     terms: tuple[str, ...]  # content terms used for matching (normalised to Simplified)
     carried: tuple[str, ...] = ()  # terms carried over from earlier questions in the chat
     shown_terms: tuple[str, ...] = field(default=())  # the question's own words as written, for highlighting
+    carried_from: str = ""  # the earlier question the carried terms came from ("" when nothing was carried)
+    follow_up: str = ""  # how it follows on: "pronoun" (它/這/他…, or too short to stand alone), "contrast" (那X呢？), ""
+    frame: str = ""  # a contrast follow-up: the earlier question whose frame (what is asked) it takes
+    previous: tuple[int, ...] = ()  # a follow-up: global sentence ids the earlier question was answered with
+    matching: str = ""  # normalised text matched against the index when it differs from the question's
+    regional: tuple[tuple[str, str], ...] = ()  # (the question's word, the index's word) for regional vocabulary
+    names: tuple[str, ...] = ()  # the names, Latin words and numbers the question itself asks about (normalised)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One earlier turn of a chat, as a follow-up needs it: what was asked, and which sentences answered it."""
+
+    question: str
+    answers: tuple[tuple[str, int], ...] = ()  # (Answer.doc, Answer.sentence_id) of the answers shown, best first
+
+    @classmethod
+    def of(cls, question: str, answers: "Sequence[Answer]" = ()) -> "Exchange":
+        """The exchange of a question and the answers it was given."""
+        return cls(question, tuple((a.doc, a.sentence_id) for a in answers))
 
 
 @dataclass(frozen=True)
@@ -91,3 +112,26 @@ class Answer:
             "before": self.before, "after": self.after, "matched": list(self.matched),
             "relevance": round(self.relevance, 4), "own_match": round(self.own_match, 4),
         }
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The engine's reply to one question: how it read it, its answers, and why there are none when there are none."""
+
+    query: Query
+    answers: tuple[Answer, ...] = ()
+    refusal: str = ""  # why nothing answers: "missing" (see ``missing``), "kind" (no sentence holds the kind of
+    #                    answer asked for: see ``kind``), "relevance" (too little of the question matched), or ""
+    missing: tuple[str, ...] = ()  # names/numbers the question asks about that no article mentions, as written
+    kind: str = ""  # the kind of answer asked for and not found: "date", "number" or "price"
+
+    def notice(self) -> str:
+        """A plain sentence saying why there is no answer (Traditional script), or "" when there are answers."""
+        if self.refusal == "missing":
+            return "文章沒有提到" + "、".join(f"「{name}」" for name in self.missing) + "。"
+        if self.refusal == "kind":
+            return "文章沒有提到" + _KIND_TEXT.get(self.kind, "可以回答這個問題的內容") + "。"
+        return ""
+
+
+_KIND_TEXT = {"date": "這件事的時間", "number": "這個數量", "price": "價格"}

@@ -310,7 +310,10 @@ ABLATIONS: dict[str, dict] = {
     "ours-no-answer-type": {"ranking": replace(_OURS, answer_type_weight=0.0)},
     "ours-no-time-carry": {"ranking": replace(_OURS, time_carry_weight=0.0)},
     "ours-no-runner-up": {"ranking": replace(_OURS, runner_up_neighbour_weight=0.0)},
-    "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0)},
+    "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0, refuse_missing_names=False, kind_pool=0)},
+    "ours-no-names": {"ranking": replace(_OURS, refuse_missing_names=False)},
+    "ours-no-kind": {"ranking": replace(_OURS, kind_pool=0)},
+    "ours-no-follow-on": {"ranking": replace(_OURS, follow_on_weight=0.0, repeat_factor=1.0)},
 }
 
 
@@ -422,6 +425,140 @@ def _unit_spans(searcher: Searcher) -> list[tuple[int, int]]:
     return list(getattr(searcher, "spans", []))
 
 
+# ---------------------------------------------------------------------------------------------- long articles
+
+LONG_JOINED = 4  # other articles whose paragraphs are joined to each article for the long-article test
+
+
+@dataclass(frozen=True)
+class LongResult:
+    """Refusal on long articles: each article joined with LONG_JOINED others' paragraphs."""
+
+    data: str
+    articles: int
+    mean_chars: float
+    refused_wrong_article: float  # a question of a sixth article, asked of the joined text
+    refused_answerable: float  # the article's own questions, asked of the joined text
+    hit1: float  # the article's own questions: first answer holds the gold
+
+    def row(self) -> str:
+        return (f"| {self.data} | {self.articles} | {self.mean_chars:,.0f} | {self.refused_wrong_article:.1%} | "
+                f"{self.refused_answerable:.1%} | {self.hit1:.3f} |")
+
+
+LONG_HEADER = ("| data | long articles | mean chars | refused, wrong article | refused, own article | hit@1 |\n"
+               "| --- | ---: | ---: | ---: | ---: | ---: |")
+
+
+def evaluate_long(system: System, data: DataSet) -> LongResult:
+    """Each article with the paragraphs of the next LONG_JOINED articles after it; asked its own questions and
+    one question of the article after those (which it should refuse)."""
+    count = len(data.articles)
+    by_article: dict[int, list[Question]] = {}
+    for question in data.questions:
+        by_article.setdefault(question.article, []).append(question)
+    wrong = refused_wrong = own = refused_own = hits = 0
+    chars = []
+    for i, article in enumerate(data.articles):
+        if count < LONG_JOINED + 2:
+            break
+        others = [data.articles[(i + k) % count] for k in range(1, LONG_JOINED + 1)]
+        # The other articles' paragraphs without their titles: the joined text reads as one long article.
+        raw = BLANK_LINE.join([article.raw] + [o.raw.split(BLANK_LINE, 1)[-1] for o in others])
+        chars.append(len(raw))
+        searcher = system.build(raw, f"{data.name}-long-{i}")
+        asked = by_article.get((i + LONG_JOINED + 1) % count, [])
+        if asked:
+            wrong += 1
+            refused_wrong += not searcher.search(asked[0].text, TOP_K)
+        for question in by_article.get(i, []):
+            spans = searcher.search(question.text, TOP_K)
+            own += 1
+            refused_own += not spans
+            hits += first_hit(spans[:1], question.gold_starts) == 1
+    return LongResult(data.name, len(chars), float(np.mean(chars)) if chars else 0.0,
+                      refused_wrong / wrong if wrong else 0.0, refused_own / own if own else 0.0,
+                      hits / own if own else 0.0)
+
+
+# ---------------------------------------------------------------------------------------------- our question set
+
+CONVERSATIONS = Path(__file__).resolve().parents[2] / "tests" / "data" / "conversations.json"
+ANSWERABLE_KINDS = ("follow-up", "regional", "paraphrase", "lexical")
+REFUSED_KINDS = ("unanswerable", "off-topic")
+
+
+@dataclass(frozen=True)
+class TurnResult:
+    """One question of the set as the engine answered it."""
+
+    kind: str
+    article: str
+    question: str
+    follow_up: bool  # a turn after the first of a chain
+    answerable: bool
+    rank: int | None  # 1-based rank of the first answer holding a gold snippet
+    refused: bool
+    notice: str = ""
+
+
+def load_conversations(path: str | Path = CONVERSATIONS) -> tuple[dict[str, str], list[dict]]:
+    """The set's articles (name → raw text) and items (kind, article, turns of question and gold snippets)."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        articles = {name: (path.parent / a["path"]).read_text(encoding="utf-8") if "path" in a else a["raw"]
+                    for name, a in data["articles"].items()}
+        return articles, data["items"]
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError) as error:
+        raise DataError(f"cannot read {path}: not a question set ({error})") from None
+
+
+def run_conversations(path: str | Path = CONVERSATIONS, ranking: RankingSettings | None = None) -> list[TurnResult]:
+    """Ask every chain of the set in order, each turn with the chat so far as its history."""
+    from qa.records import Exchange
+    from qa.search.index import index_text
+    from qa.search.tokens import shared_analyzer
+
+    analyzer = shared_analyzer()
+    articles, items = load_conversations(path)
+    indexes = {name: index_text(raw, name, analyzer, ranking) for name, raw in articles.items()}
+    results = []
+    for item in items:
+        index = indexes[item["article"]]
+        history: list = []
+        for n, turn in enumerate(item["turns"]):
+            reply = index.reply(turn["q"], TOP_K, history)
+            golds = [analyzer.normalize(g) for g in turn["gold"]]
+            rank = next((r for r, a in enumerate(reply.answers, 1)
+                         if any(g in analyzer.normalize(a.text) for g in golds)), None)
+            results.append(TurnResult(item["kind"], item["article"], turn["q"], n > 0, bool(golds), rank,
+                                      not reply.answers, reply.notice() or reply.refusal))
+            history.append(Exchange.of(turn["q"], reply.answers))
+    return results
+
+
+def conversation_table(results: Sequence[TurnResult]) -> str:
+    """Our question set by kind: questions, hit@1, hit@3, refused; then the three target figures."""
+    lines = ["| kind | questions | hit@1 | hit@3 | refused |", "| --- | ---: | ---: | ---: | ---: |"]
+
+    def row(name: str, turns: Sequence[TurnResult]) -> str:
+        if not turns:
+            return f"| {name} | 0 | | | |"
+        answerable = [t for t in turns if t.answerable]
+        hit = lambda k: (f"{sum(t.rank is not None and t.rank <= k for t in answerable) / len(answerable):.3f}"  # noqa: E731
+                         if answerable else "–")
+        return f"| {name} | {len(turns)} | {hit(1)} | {hit(3)} | {sum(t.refused for t in turns) / len(turns):.1%} |"
+
+    lines.append(row("follow-up (chains' later turns)", [t for t in results if t.follow_up]))
+    lines.append(row("follow-up chains' first turns", [t for t in results if t.kind == "follow-up" and not t.follow_up]))
+    for kind in ANSWERABLE_KINDS[1:] + REFUSED_KINDS:
+        lines.append(row(kind, [t for t in results if t.kind == kind]))
+    lines.append(row("**all answerable**", [t for t in results if t.answerable]))
+    lines.append(row("**unanswerable + off-topic**", [t for t in results if t.kind in REFUSED_KINDS]))
+    return "\n".join(lines)
+
+
 def default_scripts(data: DataSet) -> list[str]:
     """The questions as given, and converted to the other script."""
     return ["as-is", "t2s" if detect_script(data) == "traditional" else "s2t"]
@@ -437,6 +574,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                              f"({', '.join(ABLATIONS) or 'none defined'}); default ours,naive,bigram")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions of each file")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
+    parser.add_argument("--no-long", action="store_true", help="skip the long-article test (ours only)")
+    parser.add_argument("--no-set", action="store_true", help="skip our own question set (tests/data/conversations.json)")
     args = parser.parse_args(argv)
     scripts = None
     if args.script:
@@ -451,6 +590,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError as error:
         parser.error(str(error))
     results: list[Result] = []
+    sets: list[DataSet] = []
     print(HEADER)
     for path in args.data:
         try:
@@ -458,10 +598,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         except DataError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
+        sets.append(data)
         for system in systems:
             for result in evaluate(system, data, scripts or default_scripts(data)):
                 results.append(result)
                 print(result.row(), flush=True)
+    ours = next((s for s in systems if s.name == "ours"), None)
+    if ours is not None and not args.no_long:
+        print(f"\nLong articles (each joined with {LONG_JOINED} other articles' paragraphs), ours:\n{LONG_HEADER}")
+        for data in sets:
+            print(evaluate_long(ours, data).row(), flush=True)
+    if ours is not None and not args.no_set:
+        print(f"\nOur question set ({CONVERSATIONS.relative_to(CONVERSATIONS.parents[2])}), ours:")
+        print(conversation_table(run_conversations()))
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=1),
                                    encoding="utf-8")

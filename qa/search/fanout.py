@@ -69,7 +69,9 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
         if "bigrams" in fields else ()
     # Words weigh what they say in the language, not in this index: an article's own subject (張學良 in every
     # other sentence of his article) has a low idf there, yet a question that names it is about it.
-    word_weights = {t: analyzer.language_weight(t) for t in dict.fromkeys(query.terms)}
+    # Carried terms weigh as they rank (``carried_weight``): a follow-up is judged mostly on its own words.
+    word_weights = {t: analyzer.language_weight(t) * (ranking.carried_weight if t in query.carried else 1.0)
+                    for t in dict.fromkeys(query.terms)}
     return Plan(query, top_k, queries, own, select, pool, wanted, rerank, grams, word_weights)
 
 

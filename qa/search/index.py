@@ -1,7 +1,7 @@
 """One searchable index over the sentences of many articles, and the answers it gives."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -12,9 +12,10 @@ from qa.text.cleaning import clean_text, garble_finder
 from qa.text.loading import LoadError, article_files, path_text, read_article
 from qa.search.query import understand
 from qa.search.fanout import Candidates, Peaks, Plan, answer_question
-from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, fuse,
+from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse,
                                neighbour_scores, paragraph_runs, spread, year_source)
-from qa.records import Answer, Article, Query
+from qa.records import Answer, Article, Exchange, Query, Reply
+from qa.search.grounding import KIND_TEXT, Grounding, wanted_kind
 from qa.text.structure import structure_article
 from qa.search.table import sentence_refs
 from qa.search.tokens import Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
@@ -85,19 +86,110 @@ class Index:
     def sentence_count(self) -> int:
         return len(self.refs)
 
-    def understand(self, question: str, history: Sequence[str] = ()) -> Query:
-        """How the engine reads a question (its terms and any carried over from history)."""
-        return understand(question, self.analyzer, history)
+    def understand(self, question: str, history: Sequence[str | Exchange] = ()) -> Query:
+        """How the engine reads a question: its terms, and what a follow-up takes over from ``history`` (earlier
+        questions, as strings or as Exchanges that also hold the sentences they were answered with)."""
+        query = understand(question, self.analyzer, history, self._regional)
+        if query.follow_up and history and isinstance(history[-1], Exchange):
+            query = replace(query, previous=tuple(i for i in map(self._global_id, history[-1].answers) if i >= 0))
+        names = self.grounding.names(query.matching or self.analyzer.normalize(query.question))
+        return replace(query, names=tuple(names)) if names else query
 
-    def ask(self, question: str, top_k: int = 3, history: Sequence[str] = ()) -> list[Answer]:
+    def ask(self, question: str, top_k: int = 3, history: Sequence[str | Exchange] = ()) -> list[Answer]:
         """The top_k answer sentences for a question, best first; [] when nothing answers it."""
+        return list(self.reply(question, top_k, history).answers)
+
+    def reply(self, question: str, top_k: int = 3, history: Sequence[str | Exchange] = ()) -> Reply:
+        """The reply to a question: how it was read, its answers, and why there are none when there are none."""
         query = self.understand(question, history)
-        return self.answer(query, top_k)
+        missing = self.missing_names(query) if self.ranking.refuse_missing_names else ()
+        reply = self.respond(query, top_k)
+        # A name the article never mentions, unless an answer covers most of the question all the same (jieba's
+        # HMM makes a "name" of a typo or an odd phrasing now and then).
+        if missing and (not reply.answers or reply.answers[0].relevance < self.ranking.named_relevance):
+            return Reply(query, refusal="missing", missing=self._as_written(query, missing))
+        return reply
+
+    def _as_written(self, query: Query, names: Sequence[str]) -> tuple[str, ...]:
+        """Normalised names as the question wrote them (劉強東 for 刘强东), where the lengths allow."""
+        normalized = self.analyzer.normalize(query.question)
+        if len(normalized) != len(query.question):
+            return tuple(names)
+        written = []
+        for name in names:
+            start = normalized.find(name)
+            written.append(query.question[start:start + len(name)] if start >= 0 else name)
+        return tuple(written)
 
     def answer(self, query: Query, top_k: int = 3) -> list[Answer]:
         """Answers for an already understood query (ranking: see qa/search/ranking.py and qa/search/fanout.py)."""
-        return answer_question(query, top_k, LocalParts([self]), self.analyzer, self.ranking, self.sentence_count,
-                               self.scorers)
+        return list(self.respond(query, top_k).answers)
+
+    def respond(self, query: Query, top_k: int = 3) -> Reply:
+        """The reply for an already understood query: ranked answers, or why there are none."""
+        answers = answer_question(query, top_k, LocalParts([self]), self.analyzer, self.ranking, self.sentence_count,
+                                  self.scorers)
+        if not answers:
+            return Reply(query, refusal="relevance")
+        # A price / date / number question none of whose answers holds one: the article does not say.
+        # Not for a contrast follow-up: its frame's kind (何時… → 那Gopher呢？) may be answered otherwise.
+        wanted = None if query.follow_up == "contrast" else wanted_kind(self.analyzer.normalize(query.question))
+        if wanted and self.ranking.kind_pool and not any(KIND_TEXT[wanted].search(self.analyzer.normalize(a.text))
+                                                         for a in answers):
+            return Reply(query, refusal="kind", kind=wanted)
+        return Reply(query, tuple(answers))
+
+    def missing_names(self, query: Query) -> tuple[str, ...]:
+        """The names of the question (not carried ones) that no sentence, title or heading of the index holds."""
+        bigrams = self.scorers.get("bigrams")
+        if bigrams is None or not query.names:
+            return ()
+        # A name counts as held when half its character pairs are somewhere in the index: the article may write
+        # it a little differently (韩国公司 ~ 韩国的公司), while a name it never mentions shares almost none.
+        return tuple(name for name in query.names if not self.holds_half(name))
+
+    def holds_half(self, text: str) -> bool:
+        """Whether at least half of the (normalised) text's character pairs occur somewhere in the index."""
+        grams = list(dict.fromkeys(han_ngrams(text, 2)))
+        scorer = self.scorers.get("bigrams")
+        if scorer is None or not grams:
+            return True
+        return 2 * sum(scorer.document_frequency(g) > 0 for g in grams) >= len(grams)
+
+    def holds(self, text: str) -> bool:
+        """Whether some sentence (with its title and heading) holds all the character pairs of (normalised) text."""
+        field = "bigrams" if len(text) > 1 else "chars"
+        scorer = self.scorers.get(field)
+        grams = list(dict.fromkeys(han_ngrams(text, 2 if field == "bigrams" else 1)))
+        if scorer is None or not grams:
+            return True
+        together: np.ndarray | None = None
+        for gram in sorted(grams, key=scorer.document_frequency):
+            ids, _ = scorer.postings(gram)
+            together = ids if together is None else np.intersect1d(together, ids, assume_unique=True)
+            if not len(together):
+                return False
+        return True
+
+    def _regional(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return self.grounding.regional(question, self.holds)
+
+    @property
+    def grounding(self) -> Grounding:
+        """Names and regional vocabulary for this index's analyzer (one per analyzer: jieba's tags load once)."""
+        return grounding_for(self.analyzer)
+
+    def _global_id(self, answer: tuple[str, int]) -> int:
+        """The global sentence id of (article name, sentence id), or -1 when the index has no such sentence."""
+        names = self.__dict__.get("_article_numbers")
+        if names is None:
+            names = self.__dict__["_article_numbers"] = {getattr(a, "name", None) or self.articles[i].name: i
+                                                         for i, a in enumerate(self.articles)}
+        doc, sentence_id = answer
+        article = names.get(doc)
+        if article is None or not 0 <= sentence_id < len(self.articles[article].sentences):
+            return -1
+        return int(self.layout.leads[article]) + int(sentence_id)
 
     # --- the steps of answering, for this index as one part of a corpus (qa/search/fanout.py) ---------------
     def field_scores(self, plan: Plan) -> dict[str, np.ndarray]:
@@ -119,6 +211,10 @@ class Index:
         if plan.own:
             # The follow-up's own words say what is asked now: an answer must match one of them.
             scores[self.bm25.scores(list(plan.own)) <= 0] = 0.0
+        previous = np.asarray(plan.query.previous, dtype=np.int64) - offset
+        previous = previous[(previous >= 0) & (previous < self.sentence_count)]
+        if len(previous):
+            scores = follow_on(scores, previous, self.layout, ranking)
         ids, _ = select_top_k(scores, plan.pool)
         holds = np.zeros(len(ids), dtype=bool)
         sources = np.full(len(ids), -1, dtype=np.int64)
@@ -222,6 +318,14 @@ class LocalParts:
         parts = np.searchsorted(self.offsets, ids, side="right") - 1
         return [self.indexes[part].answers(plan, [int(i) - int(self.offsets[part])], [s], gram_weights)[0]
                 for i, s, part in zip(ids.tolist(), scores.tolist(), parts.tolist())]
+
+
+def grounding_for(analyzer: Analyzer) -> Grounding:
+    """The analyzer's Grounding, made on first use and kept with it (its name tags are read from jieba once)."""
+    grounding = analyzer.__dict__.get("_grounding")
+    if grounding is None:
+        grounding = analyzer.__dict__["_grounding"] = Grounding(analyzer)
+    return grounding
 
 
 def make_answer(article: Article, sentence_id: int, score: float, matched: tuple[str, ...], relevance: float,

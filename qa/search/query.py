@@ -1,11 +1,11 @@
-"""Understand a question: check it, find its content terms, carry terms over from the chat's earlier questions."""
+"""Understand a question: check it, find its content terms, and what it takes over from the chat's earlier turns."""
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from typing import Callable, Sequence
 
-from qa.records import Query
-from qa.search.tokens import Analyzer
+from qa.records import Exchange, Query
+from qa.search.tokens import QUESTION_WORDS, Analyzer
 from qa.text.loading import replace_surrogates
 
 MAX_QUESTION_CHARS = 500
@@ -31,22 +31,74 @@ def truncate_question(question: str) -> tuple[str, bool]:
     return question, False
 
 
-def understand(question: str, analyzer: Analyzer, history: Sequence[str] = ()) -> Query:
-    """The question's own content terms, plus the previous question's when this one is a short follow-up."""
+# 那科技方面呢？/ 那第三代呢？/ 在美國呢？: the earlier question asked again of another topic.
+# A short topic and 呢: 「虛擬現實技術的發展如何？」 is a question of its own, not a contrast.
+_CONTRAST = re.compile(r"^(?:那麼|那么|那|而|至於|至于|還有|还有|換成|换成)?\s*(.{1,12}?)\s*(方面|的話|的话)?\s*"
+                       r"(?:怎麼樣|怎么样)?呢[？?。！!\s]*$")
+HISTORY_DEPTH = 3  # how many earlier turns a follow-up may reach back through (a chain of follow-ups)
+
+
+def as_exchange(turn: str | Exchange) -> Exchange:
+    """An earlier turn as an Exchange (a bare question string has no answers), lone surrogates replaced."""
+    turn = turn if isinstance(turn, Exchange) else Exchange(str(turn))
+    return Exchange(replace_surrogates(turn.question), turn.answers)
+
+
+def understand(question: str, analyzer: Analyzer, history: Sequence[str | Exchange] = (),
+               regional: Callable[[str], tuple[str, tuple[tuple[str, str], ...]]] | None = None) -> Query:
+    """The question's own content terms, plus what it takes over from the chat when it is a follow-up.
+
+    - a contrast follow-up (那科技方面呢？) asks the earlier question again of a new topic: its own terms are the
+      topic, the earlier question's terms (less the topic it replaces) are carried, and its frame says what is asked;
+    - a pronoun or zero-subject follow-up (它/這/他…, or too short to stand alone) carries the earlier question's
+      terms (its ``previous`` answers are set by the index, which knows their sentence ids).
+    ``regional`` rewrites the question into the index's regional vocabulary (``Grounding.regional``).
+    """
     # Lone surrogates (a caller's broken string) cannot be normalised or tokenized: they become U+FFFD.
     question, _ = truncate_question(replace_surrogates(question))
-    history = [replace_surrogates(h) for h in history]
-    own = list(dict.fromkeys(analyzer.question_terms(question)))
-    carried: list[str] = []
-    if history and (len(own) <= FOLLOW_UP_MAX_TERMS or _ANAPHORA.search(question)):
-        for earlier in reversed(history):
-            earlier_terms = [t for t in dict.fromkeys(analyzer.question_terms(truncate_question(earlier)[0]))
-                             if t not in own]
-            if earlier_terms:
-                carried = earlier_terms
-                break
-    return Query(question=question, terms=tuple(own + carried), carried=tuple(carried),
-                 shown_terms=shown_words(question, own, analyzer))
+    matching, pairs = regional(question) if regional else (analyzer.normalize(question), ())
+    own = list(dict.fromkeys(analyzer.question_terms(matching)))
+    base = dict(question=question, shown_terms=shown_words(question, own, analyzer), regional=pairs,
+                matching=matching if matching != analyzer.normalize(question) else "")
+    turns = [as_exchange(t) for t in history][-HISTORY_DEPTH:]
+    if not turns:
+        return Query(terms=tuple(own), **base)
+    earlier = understand(turns[-1].question, analyzer, turns[:-1], regional)
+    contrast = _CONTRAST.match(matching)
+    if contrast and earlier.terms and not any(w in QUESTION_WORDS for w in analyzer.tokenizer.lcut(contrast.group(1))):
+        topic_text = re.sub(r"^(?:在|對於|对于|關於|关于)", "", contrast.group(1))
+        topic = list(dict.fromkeys(analyzer.question_terms(topic_text))) or own
+        replaced = _replaced_terms(topic, earlier, bool(contrast.group(2)), analyzer)
+        carried = [t for t in earlier.terms if t not in topic and t not in replaced]
+        frame = earlier.frame or earlier.question
+        # Matched as the earlier question asked of the new topic: 科技方面出现了哪些新物种.
+        earlier_text = earlier.matching or analyzer.normalize(earlier.question)
+        for term in replaced:
+            earlier_text = earlier_text.replace(term, topic_text, 1) if term in earlier_text else earlier_text
+        base["matching"] = earlier_text if replaced and topic_text in earlier_text else f"{topic_text} {earlier_text}"
+        return Query(terms=tuple(topic + carried), carried=tuple(carried), carried_from=earlier.question,
+                     follow_up="contrast", frame=frame, **base)
+    if len(own) <= FOLLOW_UP_MAX_TERMS or _ANAPHORA.search(question):
+        carried = [t for t in earlier.terms if t not in own]
+        if carried:
+            return Query(terms=tuple(own + carried), carried=tuple(carried), carried_from=earlier.question,
+                         follow_up="pronoun", **base)
+    return Query(terms=tuple(own), **base)
+
+
+def _replaced_terms(topic: Sequence[str], earlier: Query, aspect: bool, analyzer: Analyzer) -> set[str]:
+    """The earlier question's terms a contrast follow-up's topic takes the place of.
+
+    第三代 replaces 第二代 (they share characters); with 方面 (那科技方面呢？) the term before the earlier 方面
+    (金融方面…); otherwise nothing — 那鄭鴻逵呢？ adds a topic to the earlier question.
+    """
+    replaced = {t for t in earlier.terms for new in topic if t != new and len(set(t) & set(new)) >= min(2, len(new))}
+    if aspect and not replaced:
+        words = analyzer.tokenizer.lcut(analyzer.normalize(earlier.question))
+        for before, word in zip(words, words[1:]):
+            if word == "方面" and before in earlier.terms:
+                replaced.add(before)
+    return replaced - set(topic)
 
 
 def shown_words(question: str, terms: Sequence[str], analyzer: Analyzer) -> tuple[str, ...]:

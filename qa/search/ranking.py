@@ -55,6 +55,12 @@ class RankingSettings:
     time_carry_reach: int = 3  # how many sentences back (same paragraph) that year is looked for
     runner_up_neighbour_weight: float = 0.1  # answers after the first: this much more of their neighbours' scores
     carried_weight: float = 0.5  # terms carried over from an earlier question of the chat
+    follow_on_weight: float = 0.5  # a follow-up: boost for sentences next to the earlier answer (its neighbours)
+    follow_on_reach: int = 2  # how many sentences either side of the earlier answer (same paragraph) count as next
+    repeat_factor: float = 1e-3  # a follow-up: the earlier answers' scores are scaled by this (others come first)
+    refuse_missing_names: bool = True  # a question naming what no sentence holds is not answered (grounding.py)
+    named_relevance: float = 0.5  # … unless the best answer covers this share of the question anyway
+    kind_pool: int = 20  # a when/how-many/price question with none of this many best candidates holding one: refused
     min_relevance: float = 0.18  # when no answer covers this share of the question's weight, there is none
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
 
@@ -101,7 +107,7 @@ def question_clauses(question: str, analyzer: Analyzer) -> list[tuple[str, bool]
 
 def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) -> dict[str, dict[str, float]]:
     """For each character field: the question's pieces and the weight of each."""
-    clauses = question_clauses(query.question, analyzer)
+    clauses = question_clauses(query.matching or query.question, analyzer)
     any_asked = any(asked for _, asked in clauses)
     queries: dict[str, dict[str, float]] = {}
     for name, n in GRAM_FIELDS.items():
@@ -228,6 +234,32 @@ def carry_time(candidates: Iterable[tuple[float, int]], settings: RankingSetting
             share = settings.time_carry_weight * float(score)
             added[source] = max(added.get(source, 0.0), share)
     return added
+
+
+def follow_on(scores: np.ndarray, previous: np.ndarray, layout: ParagraphLayout,
+              settings: RankingSettings) -> np.ndarray:
+    """A follow-up's scores: sentences near the earlier answers weigh more, the earlier answers themselves least.
+
+    The answer to 「那要怎麼破解這個痛點？」 is most often next to the answer that named the 痛點; and a
+    follow-up asks for something new, so the sentences already shown come after every other one that scores
+    (they stay, for when nothing else does).
+    """
+    out = scores.copy()
+    last = len(scores) - 1
+    for answer in previous[:1].tolist():  # the best earlier answer is the one the follow-up is about
+        for step in (-1, 1):
+            at = answer
+            for distance in range(1, settings.follow_on_reach + 1):
+                link = at - 1 if step < 0 else at  # layout.same[i] links sentences i and i + 1
+                if not 0 <= at + step <= last or not layout.same[link]:
+                    break
+                at += step
+                out[at] *= 1.0 + settings.follow_on_weight / distance
+    others = out > 0
+    others[previous] = False
+    if others.any():
+        out[previous] *= settings.repeat_factor
+    return out
 
 
 def neighbour_scores(ids: np.ndarray, scores: np.ndarray, layout: ParagraphLayout) -> np.ndarray:
