@@ -35,7 +35,7 @@ def test_follow_ups_are_answered(results) -> None:
 
 def test_what_the_article_does_not_say_is_refused(results) -> None:
     asked = [t for t in results if t.kind in REFUSED_KINDS]
-    assert sum(t.refused for t in asked) / len(asked) >= 0.42, conversation_table(results)  # measured 0.487
+    assert sum(t.refused for t in asked) / len(asked) >= 0.42, conversation_table(results)  # measured 0.564
     answerable = [t for t in results if t.answerable]
     assert sum(t.refused for t in answerable) / len(answerable) <= 0.03, conversation_table(results)  # 0.019
     assert sum(t.rank == 1 for t in answerable) / len(answerable) >= 0.78  # measured 0.824
