@@ -3,22 +3,48 @@ what a turn of the chat holds. ``app.py`` only draws what these return."""
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import threading
+import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 from qa import display as d
-from qa.corpus.build import article_names, only_articles
+from qa.corpus.build import Chunk, CorpusItem, article_names, only_articles, process_items, release_freed_memory
 from qa.records import Article
-from qa.search.index import Index, index_text, load_corpus
+from qa.search.bm25 import BM25, TermMerger
+from qa.search.index import Index, load_corpus
 from qa.search.query import question_problem, truncate_question
-from qa.text.loading import ARTICLE_SUFFIXES, LoadError, article_files, decode_bytes
+from qa.search.table import ArticleTable
+from qa.search.tokens import AnalyzerSettings, shared_analyzer
+from qa.text.loading import ARTICLE_SUFFIXES, article_files
 
 MAX_ANSWERS = 5  # answers kept per question; the sidebar chooses how many of them to show
 MAX_LINKED = 5  # questions a ?q= link may ask (a follow-up's link holds two)
 MAX_LISTED = 30  # articles listed in the sidebar and looked through for examples and suggestions
 MAX_CHOICES = 1000  # beyond this many articles the filter is a title search, not a list to pick from
 MAX_EXAMPLES = 4
+
+
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one visitor may upload at a time (one file's limit is ``server.maxUploadSize`` in .streamlit/config.toml).
+
+    A 4 MB single-line file took 46 s and +537 MB to index in the server's own process, and ten 4.6 MB files 129 s
+    and +1.45 GB (issue 10, D7): indexing now runs in a child process, stopped at ``seconds``.
+    """
+
+    files: int = 10  # articles per visitor
+    total_bytes: int = 8 * 1024 * 1024  # all of a visitor's files together
+    seconds: float = 30.0  # one upload's indexing, in its own process
+    processes: int = 2  # uploads indexed at once in the whole server (the others wait, within their seconds)
+
+
+LIMITS = UploadLimits()
+_INDEXING = threading.BoundedSemaphore(LIMITS.processes)
 
 
 def corpus_key(folder: Path) -> str:
@@ -59,30 +85,103 @@ def upload_key(files: Sequence[tuple[str, bytes]]) -> tuple[tuple[str, str], ...
     return tuple((name, hashlib.sha256(data).hexdigest()) for name, data in files)
 
 
-def index_uploads(files: Sequence[tuple[str, bytes]], base: Index) -> Uploads:
-    """Index uploaded (name, bytes) files with the shared articles; each file gets a note saying how it went."""
-    articles, notes = [], []
+def index_uploads(files: Sequence[tuple[str, bytes]], base: Index, limits: UploadLimits = LIMITS) -> Uploads:
+    """Index uploaded (name, bytes) files with the shared articles; each file gets a note saying how it went.
+
+    Files beyond the visitor's limits are refused with a note; the rest are cleaned and tokenized in a child
+    process (the server's threads keep answering other visitors at full speed, and the child's peak memory goes
+    with it), stopped after ``limits.seconds``.
+    """
+    notes: list[tuple[str, str, dict]] = []
+    items: list[CorpusItem] = []
+    total = 0
     for name, data in files:
+        if Path(name).suffix.lower() not in ARTICLE_SUFFIXES:
+            notes.append(("error", "upload_bad", {"reason": f"{name}: only .txt and .md articles can be used"}))
+        elif len(items) >= limits.files:
+            notes.append(("error", "upload_too_many", {"name": name, "n": limits.files}))
+        elif total + len(data) > limits.total_bytes:
+            notes.append(("error", "upload_too_much", {"name": name, "mb": f"{limits.total_bytes / 2**20:g}"}))
+        else:
+            total += len(data)
+            items.append(CorpusItem(name, name, data))
+            notes.append(("pending", name, {}))
+    chunk, failure = _index_elsewhere(items, base.analyzer.settings, limits.seconds) if items else (None, "")
+    kept = dict(zip(chunk.kept, range(len(chunk.kept)))) if chunk else {}
+    problems = iter(chunk.problems if chunk else ())
+    position = 0
+    for i, (kind, name, _) in enumerate(notes):
+        if kind != "pending":
+            continue
+        if failure:
+            notes[i] = ("error", failure, {"name": name, "seconds": f"{limits.seconds:g}"})
+        elif position in kept:
+            article = chunk.table[kept[position]]
+            notes[i] = ("ok", "upload_ok", {"title": article.title or name, "sentences": len(article.sentences)})
+        else:
+            problem = next(problems, "")
+            notes[i] = (("error", "upload_empty", {"name": name}) if problem.endswith("no sentences found in the text")
+                        else ("error", "upload_bad", {"reason": problem}))
+        position += 1
+    key = upload_key(files)
+    if not chunk or not len(chunk.table):
+        return Uploads(key, tuple(notes))
+    index = with_articles(base, chunk)
+    weakref.finalize(index, release_freed_memory)  # when a session ends or a newer upload replaces this one
+    return Uploads(key, tuple(notes), frozenset(chunk.table.names), index,
+                   answerable_examples(chunk.table, index))
+
+
+def with_articles(base: Index, chunk: Chunk) -> Index:
+    """The shared articles and a chunk's (already tokenized) articles as one index, the same one
+    ``Index(base.articles + articles)`` would make, without tokenizing anything again."""
+    tables = [base.articles if isinstance(base.articles, ArticleTable) else ArticleTable.from_articles(base.articles),
+              chunk.table]
+    scorers = {}
+    for name, scorer in base.scorers.items():
+        merger = TermMerger()
+        parts = [merger.remap(scorer.counts()), merger.remap(chunk.counts[name])]
+        scorers[name] = BM25.consuming([merger.concatenate(parts, remapped=True)], base.settings)
+    return Index.from_parts(ArticleTable.concatenate(tables), base.analyzer, scorers, base.settings)
+
+
+def _index_elsewhere(items: list[CorpusItem], settings: AnalyzerSettings, seconds: float) -> tuple[Chunk | None, str]:
+    """``process_items`` in a child process, within ``seconds`` (waiting for a free slot included): its result,
+    or None and the note's key ("upload_too_slow", "upload_failed")."""
+    deadline = time.monotonic() + seconds
+    if not _INDEXING.acquire(timeout=seconds):
+        return None, "upload_too_slow"
+    try:
+        context = multiprocessing.get_context("forkserver")  # never fork the server's threads
+        receive, send = context.Pipe(duplex=False)
+        child = context.Process(target=_child, args=(items, settings, send), daemon=True)
+        child.start()
+        send.close()
         try:
-            if Path(name).suffix.lower() not in ARTICLE_SUFFIXES:
-                raise LoadError(f"{name}: only .txt and .md articles can be used")
-            article = index_text(decode_bytes(data, name), name=name, analyzer=base.analyzer).articles[0]
-        except LoadError as error:
-            notes.append(("error", "upload_bad", {"reason": str(error)}))
-            continue
-        except Exception as error:  # an upload is untrusted input: any failure is its problem, told plainly
-            notes.append(("error", "upload_bad", {"reason": f"{name}: {type(error).__name__}: {error}"}))
-            continue
-        if not article.sentences:
-            notes.append(("error", "upload_empty", {"name": name}))
-            continue
-        articles.append(article)
-        notes.append(("ok", "upload_ok", {"title": article.title or name, "sentences": len(article.sentences)}))
-    if not articles:
-        return Uploads(upload_key(files), tuple(notes))
-    index = Index(tuple(base.articles) + tuple(articles), base.analyzer)
-    return Uploads(upload_key(files), tuple(notes), frozenset(a.name for a in articles), index,
-                   answerable_examples(articles, index))
+            if not receive.poll(max(0.0, deadline - time.monotonic())):
+                return None, "upload_too_slow"
+            outcome = receive.recv()
+        except (EOFError, OSError):  # the child died (killed for memory, say) before it answered
+            return None, "upload_failed"
+        finally:
+            receive.close()
+            if child.is_alive():
+                child.kill()
+            child.join()
+        return (outcome, "") if isinstance(outcome, Chunk) else (None, "upload_failed")
+    finally:
+        _INDEXING.release()
+
+
+def _child(items: list[CorpusItem], settings: AnalyzerSettings, send: "multiprocessing.connection.Connection") -> None:
+    """In the child process: tokenize the items and send back their Chunk (or the error's text)."""
+    os.nice(10)  # the server's own threads (other visitors' answers) come first
+    try:
+        outcome: object = process_items(items, shared_analyzer(settings))
+    except Exception as error:  # an upload is untrusted input: any failure is its problem, told plainly
+        outcome = f"{type(error).__name__}: {error}"
+    send.send(outcome)
+    send.close()
 
 
 def answer_turn(question: str, index: Index, turns: Sequence[d.Turn]) -> d.Turn:

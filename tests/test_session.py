@@ -1,8 +1,16 @@
 """qa.session: what a visitor's session decides, tested without a browser on the real seed article."""
 from __future__ import annotations
 
+import dataclasses
+import gc
+import multiprocessing
+import weakref
+
+import pytest
+
 import qa
 from qa import session as s
+from qa.search.table import ArticleTable
 from conftest import ROOT
 
 MARS = "# 火星探测\n\n## 火星上的水\n\n科学家在火星南极的冰层下发现了液态水的迹象。雷达数据显示，这片湖泊宽约二十公里。\n".encode()
@@ -52,3 +60,55 @@ def test_the_filter_answers_only_from_the_chosen_articles(seed_index: qa.Index) 
 def test_shared_index_is_the_seed_folder_without_a_persistent_index() -> None:
     index = s.shared_index("", ROOT / "seeds")
     assert [a.name for a in index.articles] == ["000_353909e30accdd14.txt"]
+
+
+# --- issue 10, D7/D8: per-visitor limits, indexing elsewhere, uploads released --------------------------------
+
+TEA = "# 紅茶\n\n飲用紅茶的習慣最早在歐洲的宮廷流行。後來才傳到民間。\n".encode()
+
+
+def test_uploads_beyond_the_visitor_limits_are_refused_with_a_note(seed_index: qa.Index) -> None:
+    limits = dataclasses.replace(s.LIMITS, files=2, total_bytes=len(MARS) + len(TEA) + 10)
+    files = [("mars.md", MARS), ("tea.md", TEA), ("third.md", TEA.replace("紅茶".encode(), "綠茶".encode()))]
+    uploads = s.index_uploads(files, seed_index, limits)
+    assert [key for _, key, _ in uploads.notes] == ["upload_ok", "upload_ok", "upload_too_many"]
+    assert uploads.names == {"mars.md", "tea.md"}
+    big = s.index_uploads([("mars.md", MARS), ("huge.md", TEA * 10)], seed_index, limits)
+    assert [key for _, key, _ in big.notes] == ["upload_ok", "upload_too_much"] and big.names == {"mars.md"}
+    for kind, key, values in (*uploads.notes, *big.notes):
+        message = qa.display.ui(key, "繁體", **values)
+        assert "{" not in message and (kind == "ok" or "沒有加入" in message)
+
+
+def test_indexing_that_takes_too_long_is_stopped_and_told(seed_index: qa.Index) -> None:
+    slow = ("一句沒有句號的很長很長的文字，" * 40_000).encode()  # one 2.4 MB line: many seconds of cleaning
+    limits = dataclasses.replace(s.LIMITS, seconds=1.0)
+    uploads = s.index_uploads([("slow.txt", slow)], seed_index, limits)
+    assert [key for _, key, _ in uploads.notes] == ["upload_too_slow"] and uploads.index is None
+    assert "1 秒" in qa.display.ui("upload_too_slow", "繁體", **uploads.notes[0][2])
+    assert not multiprocessing.active_children()  # the child was stopped, not left running
+
+
+def test_uploads_indexed_elsewhere_answer_as_if_indexed_here(seed_index: qa.Index) -> None:
+    uploads = s.index_uploads([("mars.md", MARS), ("tea.md", TEA)], seed_index)
+    here = qa.Index(tuple(seed_index.articles) + tuple(qa.index_text(data.decode(), name=name).articles[0]
+                                                       for name, data in (("mars.md", MARS), ("tea.md", TEA))),
+                    seed_index.analyzer)
+    for question in ("火星的湖泊有多寬？", "紅茶最早在哪裡流行？", "金融科技如何聯通產業前後端？", "產業的痛點是什麼？"):
+        ours, theirs = uploads.index.ask(question, top_k=5), here.ask(question, top_k=5)
+        assert [(a.doc, a.text) for a in ours] == [(a.doc, a.text) for a in theirs]
+        assert [a.score for a in ours] == pytest.approx([a.score for a in theirs], rel=1e-9)
+
+
+def test_an_upload_is_held_as_columns_and_released_with_its_session(seed_index: qa.Index) -> None:
+    """Per sentence an Article tuple costs ~390 bytes of small objects that a server's heap never gives back;
+    columns are a few arrays, freed (and trimmed) as soon as the session's state lets go of them."""
+    uploads = s.index_uploads([("mars.md", MARS)], seed_index)
+    assert isinstance(uploads.index.articles, ArticleTable)
+    gone = weakref.ref(uploads.index)
+    finalizers = [f for f in gc.get_referrers(uploads.index) if isinstance(f, weakref.finalize)]
+    newer = s.index_uploads([("tea.md", TEA)], seed_index)  # a newer upload replaces it in the session
+    uploads = newer
+    gc.collect()
+    assert gone() is None and uploads.names == {"tea.md"}
+    assert all(not f.alive for f in finalizers)
