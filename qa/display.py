@@ -53,7 +53,7 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "upload_too_much": ("{name}：沒有加入，上傳的檔案合計不能超過 {mb} MB。", "{name}：没有加入，上传的文件合计不能超过 {mb} MB。"),
     "upload_too_slow": ("{name}：整理超過 {seconds} 秒仍未完成，已停止；請上傳較短的文章，或分成幾篇。",
                         "{name}：整理超过 {seconds} 秒仍未完成，已停止；请上传较短的文章，或分成几篇。"),
-    "upload_failed": ("{name}：整理這篇文章時出錯，請確認它是一般的文字檔。", "{name}：整理这篇文章时出错，请确认它是一般的文字文件。"),
+    "upload_failed": ("{name}：整理這篇文章時出錯，請確認它是一般的文字檔。", "{name}：整理这篇文章时出错，请确认它是一般的文字档。"),
     "uploaded": ("上傳", "上传"),
     "clear": ("清除對話", "清除对话"),
     "download": ("下載對話", "下载对话"),
