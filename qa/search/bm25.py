@@ -9,6 +9,7 @@ would cost 8 bytes more per posting, and with the character fields a million sen
 """
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -310,6 +311,13 @@ class BM25:
         ``weights`` scales a term's contribution (e.g. terms carried over from an earlier question count less).
         """
         scores = np.zeros(self.size)
+        self._accumulate(scores, query, weights)
+        return scores
+
+    def _accumulate(self, scores: np.ndarray, query: Sequence[str],
+                    weights: Mapping[str, float] | None) -> list[np.ndarray]:
+        """Add the query's contributions into ``scores``; returns the sentence ids each term touched."""
+        touched = []
         for term, count in Counter(query).items():
             term_id, lo, hi = self._span(term)
             if hi > lo:
@@ -317,9 +325,53 @@ class BM25:
                 factor = count * (weights.get(term, 1.0) if weights else 1.0)
                 if factor != 1:
                     term_weights *= factor
+                ids = self.doc_ids[lo:hi]
                 # ids are distinct within a term, so each weight is added exactly once (add.at: the fast scatter).
-                np.add.at(scores, self.doc_ids[lo:hi], term_weights)
-        return scores
+                np.add.at(scores, ids, term_weights)
+                touched.append(ids)
+        return touched
+
+    def _scratch(self) -> np.ndarray:
+        """This thread's all-zero score buffer (Streamlit answers sessions from several threads)."""
+        local = self.__dict__.get("_local")
+        if local is None:
+            local = self.__dict__.setdefault("_local", threading.local())
+        buffer = getattr(local, "scores", None)
+        if buffer is None or len(buffer) != self.size:
+            buffer = local.scores = np.zeros(self.size)
+        return buffer
+
+    def top_k(self, query: Sequence[str], k: int,
+              weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Ids and scores of the k best sentences with a positive score, best first (ties: lower id first).
+
+        The same as ``select_top_k(self.scores(query, weights), k)``, in time proportional to the postings read,
+        not to the corpus: scores go into a reused buffer, only the sentences a term touched are candidates, and
+        only they are set back to 0 (allocating, zeroing and scanning a million scores was most of the time).
+        """
+        if k <= 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        scores = self._scratch()
+        try:
+            touched = self._accumulate(scores, query, weights)
+        except BaseException:
+            scores.fill(0.0)  # interrupted half-way: the buffer must be all zeros for the next query
+            raise
+        postings = sum(len(ids) for ids in touched)
+        if postings * DENSE_FROM > self.size:
+            # Common terms touch much of the corpus: then a pass over every score is cheaper than over the postings.
+            try:
+                return select_top_k(scores, k)
+            finally:
+                scores.fill(0.0)
+        try:
+            if not touched:
+                return np.zeros(0, dtype=np.int64), np.zeros(0)
+            ids = touched[0] if len(touched) == 1 else np.concatenate(touched)
+            return select_among(scores, ids, k, len(touched))
+        finally:
+            for ids in touched:
+                scores[ids] = 0.0
 
     def terms_in(self, doc_id: int, terms: Iterable[str]) -> set[str]:
         """Which of ``terms`` the sentence holds (a binary search per term: no re-tokenizing the sentence)."""
@@ -337,12 +389,8 @@ class BM25:
         term_id = self.vocabulary.get(term)
         return 0 if term_id is None else int(self.indptr[term_id + 1] - self.indptr[term_id])
 
-    def top_k(self, query: Sequence[str], k: int,
-              weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Ids and scores of the k best sentences with a positive score, best first (ties: lower id first)."""
-        return select_top_k(self.scores(query, weights), k)
 
-
+DENSE_FROM = 8  # top_k: past one posting in this many sentences, select over every score, not the postings
 TABLE_LIMIT = 1 << 20  # cells of the (length, tf) table of a field (8 bytes each)
 class RestrictedBM25(BM25):
     """Another BM25's index, scoring only some sentences (the others score 0): an article filter.
@@ -366,6 +414,11 @@ class RestrictedBM25(BM25):
         scores = super().scores(query, weights)
         np.copyto(scores, 0.0, where=self._drop)
         return scores
+
+    def top_k(self, query: Sequence[str], k: int,
+              weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """As ``BM25.top_k``, among the kept sentences only."""
+        return select_top_k(self.scores(query, weights), k)
 
 
 ARRAY_NAMES = ("indptr", "doc_ids", "tf", "idf_values", "lengths")  # what ``arrays`` gives and a store keeps
@@ -444,3 +497,24 @@ def select_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     order = np.lexsort((candidates, -scores[candidates]))
     ids = candidates[order][:k]
     return ids, scores[ids]
+
+
+def select_among(scores: np.ndarray, ids: np.ndarray, k: int, repeats: int) -> tuple[np.ndarray, np.ndarray]:
+    """``select_top_k(scores, k)`` when only ``ids`` can score above 0 (each listed at most ``repeats`` times)."""
+    values = scores[ids]
+    limit = k * repeats
+    if len(ids) > limit:
+        # At most k - 1 sentences beat the k-th best, each listed at most ``repeats`` times: the limit-th largest
+        # listed value is a bar the k-th best reaches, so every score of the true top k, ties included, passes it.
+        bar = np.partition(values, len(values) - limit)[len(values) - limit]
+        keep = (values >= bar) & (values > 0)
+    else:
+        keep = values > 0
+    candidates = np.unique(ids[keep]).astype(np.int64, copy=False)
+    if len(candidates) > k:
+        part = np.argpartition(-scores[candidates], k - 1)[:k]
+        kth = scores[candidates[part]].min()
+        candidates = candidates[scores[candidates] >= kth]
+    order = np.lexsort((candidates, -scores[candidates]))
+    chosen = candidates[order][:k]
+    return chosen, scores[chosen]

@@ -238,3 +238,19 @@ def test_consuming_counts_empties_the_box_and_builds_the_same_index(drcd_tokens)
     assert taken.term_list == bm25.term_list
     for name, array in bm25.arrays().items():
         np.testing.assert_array_equal(taken.arrays()[name], array, err_msg=name)
+
+
+def test_top_k_over_the_postings_equals_the_full_selection_and_leaves_no_trace(drcd_tokens) -> None:
+    """top_k scores into a reused buffer and looks only at the sentences the terms touched: same result as
+    selecting over every score, with repeated terms, weights and k past the candidates; the buffer ends all 0."""
+    documents, questions = drcd_tokens
+    ours = BM25(documents)
+    for n, query in enumerate(questions[:150]):
+        query = query + query[:1]  # a repeated term counts twice
+        weights = {query[0]: 0.5} if n % 2 and query else None
+        for k in (1, 3, 10, 250):
+            ids, top = ours.top_k(query, k, weights)
+            want_ids, want_top = select_top_k(ours.scores(query, weights), k)
+            assert ids.tolist() == want_ids.tolist() and top.tolist() == want_top.tolist(), (query, k)
+        assert not ours._scratch().any()
+    assert ours.top_k(["不在任何句子里的词"], 5)[0].tolist() == []
