@@ -489,6 +489,11 @@ def select_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         if len(sample) > k:
             bar = float(np.partition(sample, len(sample) - k)[len(sample) - k])
     candidates = np.flatnonzero(scores >= bar) if bar > 0 else np.flatnonzero(scores > 0)
+    return _best_of(scores, candidates, k)
+
+
+def _best_of(scores: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best of some candidate ids (ascending, distinct) by score, best first, ties to the lower id."""
     if len(candidates) > k:
         part = np.argpartition(-scores[candidates], k - 1)[:k]
         # Keep every candidate tied with the k-th best, so that ties resolve to the lower id, not by chance.
@@ -510,11 +515,4 @@ def select_among(scores: np.ndarray, ids: np.ndarray, k: int, repeats: int) -> t
         keep = (values >= bar) & (values > 0)
     else:
         keep = values > 0
-    candidates = np.unique(ids[keep]).astype(np.int64, copy=False)
-    if len(candidates) > k:
-        part = np.argpartition(-scores[candidates], k - 1)[:k]
-        kth = scores[candidates[part]].min()
-        candidates = candidates[scores[candidates] >= kth]
-    order = np.lexsort((candidates, -scores[candidates]))
-    chosen = candidates[order][:k]
-    return chosen, scores[chosen]
+    return _best_of(scores, np.unique(ids[keep]).astype(np.int64, copy=False), k)
