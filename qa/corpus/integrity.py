@@ -19,8 +19,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import ARRAY_NAMES, BM25Settings
-from qa.search.table import ARRAYS, STRINGS
+from qa.search.bm25 import STORED, BM25Settings, term_hash
+from qa.search.table import ARRAYS, STRINGS, StringColumn
 from qa.search.tokens import AnalyzerSettings
 
 MANIFEST = "manifest.json"
@@ -31,7 +31,9 @@ FIELD_NAME = "^[A-Za-z0-9_]+$"
 # A plain file name: no separator, no leading dot (so neither ``..`` nor a hidden file), nothing but these.
 FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 # The kinds a scoring field's arrays may have (their widths are the store format's choice, see bm25.py).
-FIELD_KINDS = {"indptr": "iu", "doc_ids": "iu", "tf": "iu", "idf_values": "f", "lengths": "iu"}
+FIELD_KINDS = {"indptr": "iu", "doc_ids": "iu", "tf": "iu", "idf_values": "f", "lengths": "iu", "term_bytes": "u",
+               "term_ptr": "i", "term_hash": "u", "term_order": "i", "tf_max": "i"}
+STRING_KINDS = {"bytes": "u", "ptr": "i"}  # an article table's string column: UTF-8 and offsets
 BM25_VARIANTS = ("okapi", "plus")
 
 
@@ -169,11 +171,6 @@ def read_manifest_file(path: Path) -> dict:
     return manifest
 
 
-def duplicate_terms(name: str, terms: Sequence[str], vocabulary: Mapping[str, int]) -> str:
-    """A field whose term list names a term twice (its vocabulary, term → id, is then shorter), or ''."""
-    return f"field.{name}.terms.json lists a term twice" if len(vocabulary) != len(terms) else ""
-
-
 def manifest_problem(manifest: object) -> str:
     """Why a parsed manifest cannot be trusted (schema, file list), or ''."""
     files = manifest.get("files") if isinstance(manifest, dict) else None
@@ -193,9 +190,9 @@ def manifest_problem(manifest: object) -> str:
 
 def required_files(field_names: Sequence[str]) -> set[str]:
     """Every file an index with these scoring fields is made of (besides its marker and manifest)."""
-    names = {f"table.{name}.npy" for name in ARRAYS} | {"table.strings.json"}
+    names = {f"table.{name}.npy" for name in ARRAYS} | {f"table.{name}.{part}.npy" for name in STRINGS for part in STRING_KINDS}
     for field_name in field_names:
-        names |= {f"field.{field_name}.{name}.npy" for name in ARRAY_NAMES} | {f"field.{field_name}.terms.json"}
+        names |= {f"field.{field_name}.{name}.npy" for name in STORED}
     return names
 
 
@@ -271,8 +268,8 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
     """
     for name in STRINGS:
         value = strings.get(name) if isinstance(strings, Mapping) else None
-        if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
-            return f"table.strings.json: {name} must be a list of strings"
+        if not isinstance(value, StringColumn) or not _ptr_ok(value.arrays()[1], len(value), len(value.arrays()[0])):
+            return f"table.{name}.ptr.npy: the offsets do not cover table.{name}.bytes.npy in order"
     a = arrays
     for name, dtype in ARRAYS.items():
         if a[name].dtype != np.dtype(dtype) or a[name].ndim != 1:
@@ -281,7 +278,7 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
     if n == 0:
         return "the index holds no articles"
     if any(len(strings[name]) != n for name in ("titles", "sources", "digests")):
-        return "table.strings.json: the article names, titles, sources and digests differ in number"
+        return "table.names/titles/sources/digests: the article names, titles, sources and digests differ in number"
     if not _ptr_ok(a["raw_ptr"], n, len(a["raw_bytes"])):
         return "table.raw_ptr.npy: the articles' text offsets do not cover table.raw_bytes.npy in order"
     counts = {}
@@ -294,7 +291,7 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
         counts[name] = np.diff(ptr)
     sections, paragraphs, sentences = (int(a[n][-1]) for n in ("article_sections", "article_paragraphs", "article_sentences"))
     if len(strings["headings"]) != sections:
-        return "table.strings.json: the number of headings is not the number of sections"
+        return "table.headings: the number of headings is not the number of sections"
     for name, total in (("section_ptr", "section_paragraph_ids"), ("paragraph_ptr", "paragraph_sentence_ids"),
                         ("text_ptr", "text_bytes")):
         if not _ptr_ok(a[name], len(a[name]) - 1, len(a[total])):
@@ -317,6 +314,14 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
     for name, limits in checks:
         if not _local_ok(a[name], limits):
             return f"table.{name}.npy: an id points outside its article"
+    if text:
+        for name in STRINGS:
+            try:
+                bytes(strings[name].arrays()[0]).decode("utf-8")
+            except UnicodeDecodeError:
+                return f"table.{name}.bytes.npy: the text is not UTF-8"
+            if not _lead_bytes(*strings[name].arrays()):
+                return f"table.{name}.ptr.npy: an offset cuts a UTF-8 character"
     return _text_problem(a, sentence_article) if text else ""
 
 
@@ -349,15 +354,15 @@ def _text_problem(a: Mapping[str, np.ndarray], sentence_article: np.ndarray) -> 
     return ""
 
 
-def field_problem(name: str, terms: object, arrays: Mapping[str, np.ndarray], sentences: int) -> str:
-    """Why a scoring field's terms and arrays do not fit an index of ``sentences`` sentences, or ''
-    (a term listed twice is found by the vocabulary the scorer builds anyway: see ``duplicate_terms``)."""
+def field_problem(name: str, arrays: Mapping[str, np.ndarray], sentences: int) -> str:
+    """Why a scoring field's arrays (its terms' included) do not fit an index of ``sentences`` sentences, or ''."""
     where = f"field.{name}"
-    if not isinstance(terms, list) or not all(isinstance(t, str) for t in terms):
-        return f"{where}.terms.json must be a list of strings"
     for array_name, kinds in FIELD_KINDS.items():
         if arrays[array_name].dtype.kind not in kinds or arrays[array_name].ndim != 1:
             return f"{where}.{array_name}.npy holds {arrays[array_name].dtype} values"
+    if problem := _terms_problem(where, arrays):
+        return problem
+    terms = range(len(arrays["term_ptr"]) - 1)
     indptr, doc_ids, tf = arrays["indptr"], arrays["doc_ids"], arrays["tf"]
     if not _ptr_ok(indptr, len(terms), len(doc_ids)):
         return f"{where}.indptr.npy: the postings offsets do not cover {where}.doc_ids.npy in order"
@@ -373,8 +378,33 @@ def field_problem(name: str, terms: object, arrays: Mapping[str, np.ndarray], se
         return f"{where}.tf.npy: a posting counts its term less than once"
     if sentences and int(arrays["lengths"].min()) < 0:
         return f"{where}.lengths.npy: a negative sentence length"
+    if len(arrays["tf_max"]) != 1 or int(arrays["tf_max"][0]) != (int(tf.max()) if len(tf) else 0):
+        return f"{where}.tf_max.npy: not the largest count of {where}.tf.npy"
     return ""
 
 
-__all__ = ["MANIFEST", "MANIFEST_SCHEMA", "StoreError", "field_problem", "manifest_problem", "npy_problem",
+def _terms_problem(where: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """The terms' UTF-8 blob, offsets and hash table fit together: each term listed once, found where it hashes."""
+    blob, ptr, hashes, order = (arrays[n] for n in ("term_bytes", "term_ptr", "term_hash", "term_order"))
+    count = len(ptr) - 1
+    if count < 0 or not _ptr_ok(ptr, count, len(blob)):
+        return f"{where}.term_ptr.npy: the offsets do not cover {where}.term_bytes.npy in order"
+    if len(hashes) != count or len(order) != count or (count and not (int(order.min()) >= 0 and int(order.max()) < count)
+                                                        or not bool(np.all(np.bincount(order, minlength=count) == 1))):
+        return f"{where}.term_order.npy: not one entry per term"
+    try:
+        column = StringColumn(blob, ptr)
+        found = np.fromiter((term_hash(column.encoded(i)) for i in range(count)), dtype=np.uint64, count=count)
+        column[0:count]  # every term decodes
+    except UnicodeDecodeError:
+        return f"{where}.term_bytes.npy: a term is not UTF-8"
+    if not bool(np.all(hashes[1:] >= hashes[:-1])) or not bool(np.all(found[order] == hashes)):
+        return f"{where}.term_hash.npy: the hash table does not fit the terms"
+    same = np.flatnonzero(hashes[1:] == hashes[:-1])
+    if any(column.encoded(int(order[i])) == column.encoded(int(order[i + 1])) for i in same.tolist()):
+        return f"{where}.term_bytes.npy lists a term twice"
+    return ""
+
+
+__all__ = ["MANIFEST", "MANIFEST_SCHEMA", "STRING_KINDS", "StoreError", "field_problem", "manifest_problem", "npy_problem",
            "plain_file", "read_manifest_file", "read_plain", "required_files", "schema_problem", "table_problem"]

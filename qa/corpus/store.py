@@ -31,23 +31,24 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import ARRAY_NAMES, BM25, BM25Settings
+from qa.search.bm25 import STORED, BM25, BM25Settings
 from qa.corpus.build import Progress, Scan, build_index, scan
-from qa.corpus.integrity import (FIELD_KINDS, MANIFEST, StoreError, duplicate_terms, field_problem, manifest_problem,
+from qa.corpus.integrity import (FIELD_KINDS, MANIFEST, STRING_KINDS, StoreError, field_problem, manifest_problem,
                                  npy_problem, plain_file, read_manifest_file, read_plain, required_files, table_problem)
 from qa.search.index import Index, build_article, sentence_terms
-from qa.search.table import ARRAYS, STRINGS, ArticleTable
+from qa.search.table import ARRAYS, STRINGS, ArticleTable, StringColumn
 from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
+from qa.text.loading import LoadError, article_files
 
-FORMAT = 2  # 2: no stored weights (computed per query), scoring fields in the key
+FORMAT = 3  # 2: no stored weights (computed per query), scoring fields in the key; 3: terms and strings as arrays
 MARKER = "QA-INDEX"  # written first: a folder holding it is ours to replace, even when half-written
 # Source files whose code decides an index's articles and terms: any change to them makes saved terms stale.
 TERM_PIPELINE = ("text/loading.py", "text/cleaning.py", "text/garble.py", "text/edits.py", "text/structure.py",
                  "search/tokens.py", "search/index.py", "corpus/build.py", "records.py")
 # ... and those that decide how terms become stored arrays and scores.
 INDEX_CODE = ("search/bm25.py", "search/table.py", "corpus/store.py")
-# Memory-mapped on load: only the articles being answered from are ever read.
-MAPPED = ("raw_bytes", "text_bytes")
+# Written beside the manifest once files were found intact: their size, times and inode then (see _verify_files).
+VERIFIED = "verified.json"
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_]+$")
 
 Say = Callable[[str], None]
@@ -145,10 +146,12 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), content: str = "") -> Path:
+def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), content: str = "",
+               fingerprint: list | None = None) -> Path:
     """Write an index to a folder atomically (temporary folder, then rename); returns the folder.
 
-    ``sources`` and ``content`` (from ``qa.corpus.build.scan``) let a later ``open_index`` notice a changed corpus.
+    ``sources`` and ``content`` (from ``qa.corpus.build.scan``) let a later ``open_index`` notice a changed corpus;
+    ``fingerprint``, the sources' ``_source_fingerprint`` taken before they were scanned, spares it a first scan.
     """
     path = Path(path)
     table = index.articles if isinstance(index.articles, ArticleTable) else ArticleTable.from_articles(index.articles)
@@ -167,7 +170,7 @@ def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), cont
         raise StoreError(f"cannot write an index at {path} ({error.strerror or error}); "
                          f"choose a folder you can write to with --out") from None
     try:
-        _write(index, table, temporary, sources, content)
+        _write(index, table, temporary, sources, content, fingerprint)
         _replace(temporary, path)
     except BaseException as error:
         shutil.rmtree(temporary, ignore_errors=True)
@@ -179,7 +182,8 @@ def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), cont
     return path
 
 
-def _write(index: Index, table: ArticleTable, temporary: Path, sources: Sequence[str], content: str) -> None:
+def _write(index: Index, table: ArticleTable, temporary: Path, sources: Sequence[str], content: str,
+           fingerprint: list | None = None) -> None:
     """Every file of an index into a fresh folder, the manifest last."""
     (temporary / MARKER).write_text(json.dumps({"what": "an article-QA index folder (python -m qa index)"}),
                                     encoding="utf-8")
@@ -193,14 +197,19 @@ def _write(index: Index, table: ArticleTable, temporary: Path, sources: Sequence
 
     for name, array in table.arrays.items():
         put_array(f"table.{name}.npy", array)
-    put_json("table.strings.json", {name: table.strings[name] for name in STRINGS})
+    for name in STRINGS:
+        column = table.strings[name]
+        column = column if isinstance(column, StringColumn) else StringColumn.of(column)
+        for part, array in zip(STRING_KINDS, column.arrays()):
+            put_array(f"table.{name}.{part}.npy", array)
     for field_name, scorer in index.scorers.items():
         for name, array in scorer.arrays().items():
             put_array(f"field.{field_name}.{name}.npy", array)
-        put_json(f"field.{field_name}.terms.json", list(scorer.term_list))
+    seen = {}
     for file in sorted(temporary.iterdir()):
         if file.name != MARKER:
             files[file.name] = {"bytes": file.stat().st_size, "sha256": _file_digest(file)}
+            seen[file.name] = _stat_key(file)
     manifest = {
         "format": FORMAT,
         "key": index_key(index.analyzer.settings, index.settings, content),
@@ -221,6 +230,9 @@ def _write(index: Index, table: ArticleTable, temporary: Path, sources: Sequence
     # The manifest is the last file written: without it the folder is known to be incomplete. ASCII-escaped: a
     # source path may hold bytes that are not UTF-8 (kept as surrogates, which only escapes can carry).
     (temporary / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
+    # What was just hashed is recorded as intact; its values were made here, not read from anywhere.
+    _record_verified(temporary, files=seen, values=True,
+                     sources=[content, fingerprint] if fingerprint is not None and sources else None)
 
 
 def _refuse_foreign(path: Path) -> None:
@@ -314,9 +326,13 @@ def _check(path: Path, analyzer_settings: AnalyzerSettings, settings: BM25Settin
         if manifest["sources"] != recorded:
             return Status("corrupt", f"{path / MANIFEST} names other sources than were recorded when it was built "
                                      f"({', '.join(recorded)})", manifest)
-        scanned = scan(recorded, keep_content=False)
-        if scanned.content != manifest["content"]:
-            return Status("stale", _what_changed(path, manifest, scanned), manifest, intact=verify)
+        # Reading and hashing the whole source (150 MB at a million sentences) only when a file of it changed.
+        fingerprint = [manifest["content"], _source_fingerprint(recorded)]
+        if _verified(path).get("sources") != fingerprint:
+            scanned = scan(recorded, keep_content=False)
+            if scanned.content != manifest["content"]:
+                return Status("stale", _what_changed(path, manifest, scanned), manifest, intact=verify)
+            _record_verified(path, sources=fingerprint)
     return Status("ok", "", manifest, intact=True)
 
 
@@ -330,26 +346,120 @@ def _what_changed(path: Path, manifest: dict, scanned: Scan) -> str:
     if not scanned.items and scanned.problems:
         return f"its source is unusable ({scanned.problems[0]})"
     try:
-        indexed = set(json.loads(read_plain(plain_file(path, "table.strings.json")))["digests"])
-    except (OSError, ValueError, KeyError, TypeError, StoreError):
+        indexed = set(StringColumn(*(np.load(plain_file(path, f"table.digests.{part}.npy"), allow_pickle=False)
+                                     for part in STRING_KINDS)))
+    except (OSError, ValueError, KeyError, TypeError, IndexError, StoreError):
         return "its source changed since it was built"
     current = {item.digest for item in scanned.items}
     added, removed = len(current - indexed), len(indexed - current)
     return f"its source changed since it was built ({added:,} new or changed articles, {removed:,} gone or changed)"
 
 
+def _stat_key(file: Path) -> list[int]:
+    """What changes whenever a file's bytes can have changed: size, modification and change times, inode."""
+    info = os.lstat(file)
+    return [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev]
+
+
+def _record_verified(path: Path, files: dict[str, list[int]] | None = None, values: bool | None = None,
+                     sources: list | None = None) -> None:
+    """Remember which files were found to match their checksums (``values``: and to fit together), and which
+    source files gave the recorded content, as they were then. Best effort: in a read-only folder every open
+    verifies again."""
+    record = _verified(path)
+    if files is not None and files != record.get("files"):
+        record = {"files": files, "values": bool(values)}  # other files: what was known of the old ones is void
+    elif values is not None:
+        record["values"] = values
+    if sources is not None:
+        record["sources"] = sources
+    record["manifest"] = _file_digest(path / MANIFEST)
+    temporary = path / f".{VERIFIED}.{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        temporary.write_text(json.dumps(record), encoding="utf-8")
+        os.replace(temporary, path / VERIFIED)
+    except OSError:
+        try:
+            temporary.unlink()
+        except OSError:
+            pass
+
+
+def _verified(path: Path) -> dict:
+    """The record of verified files for the manifest now in the folder ({} when none or it does not match)."""
+    try:
+        record = json.loads(read_plain(plain_file(path, VERIFIED)))
+        if (not isinstance(record, dict) or record.get("manifest") != _file_digest(path / MANIFEST)
+                or not isinstance(record.get("files"), dict)):
+            return {}
+        return record
+    except (OSError, ValueError, RecursionError, StoreError):
+        return {}
+
+
+def _unchanged(path: Path, names: Iterable[str], record: dict) -> bool:
+    """Every named file is exactly as the record saw it (see ``_verify_files``)."""
+    seen = record.get("files", {})
+    try:
+        return all(seen.get(name) == _stat_key(path / name) for name in names)
+    except OSError:
+        return False
+
+
+def _source_fingerprint(sources: Sequence[str]) -> list:
+    """What a source scan would read, by name and ``_stat_key`` (a folder's listing included): equal
+    fingerprints mean an equal scan, for the reasons ``_verify_files`` gives."""
+    entries: list = []
+    for source in map(Path, sources):
+        try:
+            files = [source] if source.is_file() else article_files(source)
+            entries += [[str(file), *_stat_key(file)] for file in files]
+        except (LoadError, OSError) as error:
+            entries.append([str(source), str(error)])
+    return entries
+
+
 def _verify_files(path: Path, manifest: dict) -> None:
     """Every file the index needs (as its scoring fields say, not as the manifest's list says) is a plain file in
-    the folder with the size and SHA-256 the manifest lists."""
+    the folder with the size and SHA-256 the manifest lists.
+
+    A file is hashed only when it is not exactly as it was when last found intact: ``verified.json`` records its
+    size, mtime, ctime and inode from then (written at save, and after each full check). Any write to a file
+    moves its mtime and ctime, and no program can set a ctime back (setting the mtime sets the ctime to now);
+    replacing a file gives a new inode, copying the folder new inodes everywhere. So an edited, truncated,
+    replaced or copied file is hashed again and refused if it differs, while an untouched index opens without
+    reading every byte (600 MB at a million sentences). The record holds the manifest's own SHA-256: another
+    manifest makes it void. Damage below the file system that the kernel never sees (a disk flipping a bit) is
+    not caught this way: ``verify_all`` hashes every byte regardless.
+    """
+    record = _verified(path)
+    seen = record.get("files", {})
+    now: dict[str, list[int]] = {}
     for name in sorted(required_files(manifest["fields"])):
         meta = manifest["files"][name]
         file = plain_file(path, name)
-        size = os.lstat(file).st_size
-        if size != meta["bytes"]:
-            raise StoreError(f"{file} has {size} bytes, the manifest says {meta['bytes']} (truncated or changed); "
+        key = _stat_key(file)
+        if key[0] != meta["bytes"]:
+            raise StoreError(f"{file} has {key[0]} bytes, the manifest says {meta['bytes']} (truncated or changed); "
                              f"rebuild the index")
-        if _file_digest(file) != meta["sha256"]:
+        if seen.get(name) != key and _file_digest(file) != meta["sha256"]:
             raise StoreError(f"{file} does not match its checksum (corrupt or changed); rebuild the index")
+        now[name] = key
+    if now != {name: seen.get(name) for name in now}:
+        _record_verified(path, files=now)
+
+
+def verify_all(path: str | Path) -> None:
+    """Hash every file of an index folder and check its values again, whatever verified.json says; StoreError
+    when one does not fit."""
+    path = Path(path)
+    try:
+        (path / VERIFIED).unlink()
+    except FileNotFoundError:
+        pass
+    manifest = read_manifest(path)
+    _verify_files(path, manifest)
+    _read_parts(path, manifest, BM25Settings(**manifest["bm25"]), text=True)
 
 
 def load_index(path: str | Path, analyzer: Analyzer | None = None, verify: bool = True) -> Index:
@@ -398,21 +508,24 @@ def _read_parts(path: Path, manifest: dict, settings: BM25Settings,
     checksums (open_index's check verifies both before its load).
     """
     try:
-        def get_array(name: str, kinds: str, dtype: type | None = None, mapped: bool = False) -> np.ndarray:
+        record = _verified(path)
+        # The values were checked (text included) when these very files were last found intact: checked again
+        # only when a file changed since, for the reasons _verify_files gives.
+        known = bool(record.get("values")) and _unchanged(path, required_files(manifest["fields"]), record)
+
+        def get_array(name: str, kinds: str, dtype: type | None = None) -> np.ndarray:
             file = plain_file(path, name)
             if problem := npy_problem(file, kinds, dtype):
                 raise StoreError(f"{file}: {problem}; rebuild the index")
-            return np.load(file, allow_pickle=False, mmap_mode="r" if mapped else None)
+            # Memory-mapped: opening reads no array; pages come in as queries touch them and are shared by every
+            # process serving the same index. (An empty array has nothing to map.)
+            array = np.load(file, allow_pickle=False, mmap_mode="r")
+            return array if array.size else np.array(array)
 
-        def get_json(name: str) -> object:
-            return json.loads(read_plain(plain_file(path, name)).decode("utf-8"))
-
-        arrays = {name: get_array(f"table.{name}.npy", np.dtype(dtype).kind, dtype, name in MAPPED)
-                  for name, dtype in ARRAYS.items()}
-        strings = get_json("table.strings.json")
-        if not isinstance(strings, dict):
-            raise StoreError(f"{path}/table.strings.json is not an object; rebuild the index")
-        if problem := table_problem(arrays, strings, text):
+        arrays = {name: get_array(f"table.{name}.npy", np.dtype(dtype).kind, dtype) for name, dtype in ARRAYS.items()}
+        strings = {name: StringColumn(*(get_array(f"table.{name}.{part}.npy", kinds)
+                                        for part, kinds in STRING_KINDS.items())) for name in STRINGS}
+        if not known and (problem := table_problem(arrays, strings, text)):
             raise StoreError(f"{path} is corrupt: {problem}; rebuild the index")
         table = ArticleTable(arrays, strings)
         sentences = int(arrays["article_sentences"][-1])
@@ -421,13 +534,12 @@ def _read_parts(path: Path, manifest: dict, settings: BM25Settings,
                              f"its manifest says {manifest['articles']:,} and {manifest['sentences']:,}; rebuild the index")
         scorers = {}
         for field_name in manifest["fields"]:
-            terms = get_json(f"field.{field_name}.terms.json")
-            field_arrays = {name: get_array(f"field.{field_name}.{name}.npy", FIELD_KINDS[name]) for name in ARRAY_NAMES}
-            if problem := field_problem(field_name, terms, field_arrays, sentences):
+            field_arrays = {name: get_array(f"field.{field_name}.{name}.npy", FIELD_KINDS[name]) for name in STORED}
+            if not known and (problem := field_problem(field_name, field_arrays, sentences)):
                 raise StoreError(f"{path} is corrupt: {problem}; rebuild the index")
-            scorer = scorers[field_name] = BM25.from_arrays(terms, field_arrays, settings)
-            if problem := duplicate_terms(field_name, terms, scorer.vocabulary):
-                raise StoreError(f"{path} is corrupt: {problem}; rebuild the index")
+            scorers[field_name] = BM25.from_arrays(field_arrays, settings)
+        if not known and text and record and _unchanged(path, required_files(manifest["fields"]), record):
+            _record_verified(path, values=True)  # these hashed files' values fit: not checked again while unchanged
     except StoreError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, MemoryError, RecursionError) as error:
@@ -489,6 +601,9 @@ def build(sources: str | Path | Iterable[str | Path], path: str | Path, analyzer
     """
     analyzer = analyzer or shared_analyzer()
     say = say or (lambda message: None)
+    sources = [sources] if isinstance(sources, (str, Path)) else list(sources)
+    # Taken before the scan: a file changed meanwhile then fails the next open's comparison, never passes it.
+    fingerprint = _source_fingerprint([str(Path(s).resolve()) for s in sources])
     scanned = scan(sources)
     if reuse and (Path(path) / MANIFEST).exists():
         status = check(path, analyzer.settings, settings, source=False)
@@ -510,7 +625,7 @@ def build(sources: str | Path | Iterable[str | Path], path: str | Path, analyzer
         kept = " the index there is kept as it was" if (Path(path) / MANIFEST).exists() else " nothing was written"
         raise StoreError(f"no usable articles in {', '.join(sources_list)}{first};{kept} — "
                          f"add .txt/.md articles (or a .jsonl file) and build again")
-    save_index(index, path, sources_list, content)
+    save_index(index, path, sources_list, content, fingerprint)
     return index
 
 

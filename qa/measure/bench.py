@@ -273,11 +273,10 @@ def write_token_lists(index_dir: Path, out: Path) -> None:
     the common input of every system. Term order inside a sentence is lost: BM25 is a bag of words."""
     import numpy as np
 
-    from qa.search.bm25 import ARRAY_NAMES, BM25, BM25Settings
+    from qa.search.bm25 import STORED, BM25, BM25Settings
 
-    terms = json.loads((index_dir / "field.words.terms.json").read_text(encoding="utf-8"))
-    arrays = {name: np.load(index_dir / f"field.words.{name}.npy") for name in ARRAY_NAMES}
-    counts = BM25.from_arrays(terms, arrays, BM25Settings()).counts()
+    arrays = {name: np.load(index_dir / f"field.words.{name}.npy") for name in STORED}
+    counts = BM25.from_arrays(arrays, BM25Settings()).counts()
     out.mkdir(parents=True, exist_ok=True)
     np.save(out / "ids.npy", np.repeat(counts.term_ids, counts.tf))
     ptr = np.zeros(counts.size + 1, dtype=np.int64)

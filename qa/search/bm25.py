@@ -9,12 +9,15 @@ would cost 8 bytes more per posting, and with the character fields a million sen
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
+
+from qa.search.table import StringColumn
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,73 @@ class TermValues(Mapping[str, float]):
         return len(self._vocabulary)
 
 
+def term_hash(encoded: bytes) -> int:
+    """A stable 64-bit hash of a term's UTF-8 (Python's own ``hash`` changes with every process)."""
+    return int.from_bytes(hashlib.blake2b(encoded, digest_size=8).digest(), "little")
+
+
+class TermTable(Mapping[str, int]):
+    """Term → id over four arrays: the terms' UTF-8 in id order (``term_bytes``, ``term_ptr``) and a hash table
+    (``term_hash`` sorted, ``term_order`` the id of each). Memory-mapped, it answers at once where a dict of
+    half a million terms takes ~0.3 s to build at every load; a lookup is a binary search plus one comparison."""
+
+    CACHE = 4096  # recent lookups kept (questions repeat their terms across the fields' calls)
+
+    def __init__(self, term_bytes: np.ndarray, term_ptr: np.ndarray, term_hash: np.ndarray,
+                 term_order: np.ndarray) -> None:
+        self.terms = StringColumn(term_bytes, term_ptr)
+        self._hash, self._order = term_hash, term_order
+        self._cache: dict[str, int] = {}
+
+    @classmethod
+    def of(cls, terms: Sequence[str]) -> "TermTable":
+        """The table of a term list (ids are positions in it)."""
+        column = StringColumn.of(terms)
+        hashes = np.fromiter((term_hash(column.encoded(i)) for i in range(len(column))), dtype=np.uint64,
+                             count=len(column))
+        order = np.argsort(hashes, kind="stable").astype(np.int32)
+        return cls(*column.arrays(), hashes[order], order)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        blob, ptr = self.terms.arrays()
+        return {"term_bytes": blob, "term_ptr": ptr, "term_hash": self._hash, "term_order": self._order}
+
+    def get(self, term: str, default=None):  # noqa: ANN001 - Mapping.get's signature
+        found = self._cache.get(term)
+        if found is None:
+            found = self._find(term)
+            if len(self._cache) >= self.CACHE:
+                self._cache.clear()  # dict operations are atomic: threads may share the cache
+            self._cache[term] = found
+        return default if found < 0 else found
+
+    def _find(self, term: str) -> int:
+        encoded = term.encode("utf-8")
+        key = np.uint64(term_hash(encoded))
+        at = int(np.searchsorted(self._hash, key))
+        while at < len(self._hash) and self._hash[at] == key:  # a 64-bit collision: compare the terms
+            term_id = int(self._order[at])
+            if self.terms.encoded(term_id) == encoded:
+                return term_id
+            at += 1
+        return -1
+
+    def __getitem__(self, term: str) -> int:
+        found = self.get(term)
+        if found is None:
+            raise KeyError(term)
+        return found
+
+    def __contains__(self, term: object) -> bool:
+        return isinstance(term, str) and self.get(term) is not None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.terms)
+
+    def __len__(self) -> int:
+        return len(self.terms)
+
+
 class BM25:
     """Inverted index whose scores equal rank-bm25's (``BM25Okapi`` or ``BM25Plus``, per the settings) on the same
     tokens; for Plus, less the constant rank-bm25 adds to every sentence (idf × delta of each query term)."""
@@ -196,15 +266,16 @@ class BM25:
         return bm25
 
     @classmethod
-    def from_arrays(cls, terms: Sequence[str], arrays: Mapping[str, np.ndarray], settings: BM25Settings) -> "BM25":
-        """A BM25 restored from ``arrays()`` (e.g. loaded from disk): nothing is recomputed."""
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], settings: BM25Settings) -> "BM25":
+        """A BM25 restored from ``arrays()`` (e.g. memory-mapped from disk): nothing is recomputed per term or
+        per posting — the terms are looked up in the stored hash table, not put back into a dict."""
         bm25 = cls.__new__(cls)
         bm25.settings = settings
-        bm25.vocabulary = {term: i for i, term in enumerate(terms)}
-        bm25.term_list = tuple(terms)
+        terms = TermTable(*(arrays[name] for name in TERM_ARRAYS))
+        bm25.vocabulary, bm25.term_list = terms, terms.terms
         for name in ARRAY_NAMES:
             setattr(bm25, name, arrays[name])
-        bm25._finish()
+        bm25._finish(int(arrays["tf_max"][0]))
         return bm25
 
     def _build(self, box: list[TermCounts], settings: BM25Settings) -> None:
@@ -232,18 +303,23 @@ class BM25:
         self.idf_values = self._idf(document_frequency, size)
         self._finish()
 
-    def _finish(self) -> None:
+    def _finish(self, tf_max: int | None = None) -> None:
         self.size = len(self.lengths)
         self.avgdl = float(self.lengths.sum()) / self.size if self.size else 0.0
         self.idf = TermValues(self.vocabulary, self.idf_values)
         # A contribution is idf × a value that depends only on (tf, sentence length): tabulate that value for
         # every length the corpus has and every tf, so a query looks it up instead of dividing per posting.
-        top = int(self.tf.max()) + 1 if len(self.tf) else 1
-        lengths, rank = np.unique(self.lengths, return_inverse=True)
+        # (A loaded index is told the largest tf: reading every posting's tf to find it would page them all in.)
+        self.tf_max = tf_max if tf_max is not None else int(self.tf.max()) if len(self.tf) else 0
+        top = self.tf_max + 1
+        # The distinct lengths and each sentence's rank among them (np.unique's, without its sort).
+        present = np.bincount(self.lengths) > 0 if self.size else np.zeros(0, dtype=bool)
+        lengths = np.flatnonzero(present)
         if top <= 256 and len(lengths) * top <= TABLE_LIMIT:
             tf = np.tile(np.arange(top, dtype=np.float64), len(lengths))
             self._table = self._tf_part(tf, np.repeat(lengths, top))
-            self._row = (rank.reshape(-1) * top).astype(np.int32)  # sentence → its length's row of the table
+            row_of_length = ((np.cumsum(present) - 1) * top).astype(np.int32)
+            self._row = row_of_length[self.lengths]  # sentence → its length's row of the table
         else:  # a sentence repeats a term 256+ times, or lengths vary wildly: compute per posting instead
             self._table = self._row = None
 
@@ -280,8 +356,10 @@ class BM25:
         return idf
 
     def arrays(self) -> dict[str, np.ndarray]:
-        """Everything but the term list, as arrays (what ``from_arrays`` takes back)."""
-        return {name: getattr(self, name) for name in ARRAY_NAMES}
+        """Everything, the terms included, as arrays (what ``from_arrays`` takes back)."""
+        terms = self.vocabulary if isinstance(self.vocabulary, TermTable) else TermTable.of(self.term_list)
+        return {**{name: getattr(self, name) for name in ARRAY_NAMES}, **terms.arrays(),
+                "tf_max": np.array([self.tf_max], dtype=np.int64)}
 
     def counts(self) -> TermCounts:
         """The sentence-major counts this index was built from (to rebuild after some sentences change)."""
@@ -421,7 +499,9 @@ class RestrictedBM25(BM25):
         return select_top_k(self.scores(query, weights), k)
 
 
-ARRAY_NAMES = ("indptr", "doc_ids", "tf", "idf_values", "lengths")  # what ``arrays`` gives and a store keeps
+ARRAY_NAMES = ("indptr", "doc_ids", "tf", "idf_values", "lengths")  # postings and statistics
+TERM_ARRAYS = ("term_bytes", "term_ptr", "term_hash", "term_order")  # the terms (TermTable)
+STORED = (*ARRAY_NAMES, *TERM_ARRAYS, "tf_max")  # what ``arrays`` gives and a store keeps
 KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
 SLICE_SENTENCES = 1 << 15  # sentences per slice when building: bounds the temporaries
 

@@ -13,6 +13,7 @@ import pytest
 
 from conftest import SEED_PATH
 from qa.corpus import integrity, store
+from qa.search.bm25 import TERM_ARRAYS, TermTable
 
 EUROPE = "在歐洲"
 AFRICA = "在非洲"  # the same number of UTF-8 bytes: only a checksum (or its absence) can tell
@@ -99,11 +100,11 @@ def claim_huge(path: Path) -> None:
 
 
 def symlink_to_copy(path: Path) -> None:
-    """table.strings.json replaced by a link to an identical copy outside the folder."""
-    outside = path.parent / "elsewhere.json"
-    shutil.copy(path / "table.strings.json", outside)
-    (path / "table.strings.json").unlink()
-    os.symlink(outside, path / "table.strings.json")
+    """table.names.bytes.npy replaced by a link to an identical copy outside the folder."""
+    outside = path.parent / "elsewhere.npy"
+    shutil.copy(path / "table.names.bytes.npy", outside)
+    (path / "table.names.bytes.npy").unlink()
+    os.symlink(outside, path / "table.names.bytes.npy")
 
 
 def nested(path: Path) -> None:
@@ -119,19 +120,21 @@ def not_utf8(path: Path) -> None:
 
 
 def duplicate_term(path: Path) -> None:
-    file = path / "field.words.terms.json"
-    terms = json.loads(file.read_text(encoding="utf-8"))
+    """The word field's second term made the first one's, its hash table rebuilt to fit (a careful tamperer)."""
+    names = [f"field.words.{name}.npy" for name in TERM_ARRAYS]
+    table = TermTable(*(np.load(path / name) for name in names))
+    terms = list(table.terms)
     terms[1] = terms[0]
-    file.write_text(json.dumps(terms, ensure_ascii=False), encoding="utf-8")
-    rechecksum(path, file.name)
+    for name, array in zip(names, TermTable.of(terms).arrays().values()):
+        np.save(path / name, array, allow_pickle=False)
+    rechecksum(path, *names)
 
 
 def headings_gone(path: Path) -> None:
-    file = path / "table.strings.json"
-    strings = json.loads(file.read_text(encoding="utf-8"))
-    strings["headings"] = strings["headings"][:-1]
-    file.write_text(json.dumps(strings, ensure_ascii=False), encoding="utf-8")
-    rechecksum(path, file.name)
+    blob, ptr = (np.load(path / f"table.headings.{part}.npy") for part in ("bytes", "ptr"))
+    np.save(path / "table.headings.bytes.npy", blob[:ptr[-2]], allow_pickle=False)
+    np.save(path / "table.headings.ptr.npy", ptr[:-1], allow_pickle=False)
+    rechecksum(path, "table.headings.bytes.npy", "table.headings.ptr.npy")
 
 
 # (damage, the words the one-line error must hold): the audit's cases first (D1, D2, D4), then their relatives.
@@ -145,7 +148,7 @@ CORRUPTIONS = {
                                 "'/etc/passwd' is not a plain file name"),
     "D2 parent path listed": (edit_manifest(lambda m: m["files"].update({"../../../etc/passwd": {"bytes": 1, "sha256": "0" * 64}})),
                               "'../../../etc/passwd' is not a plain file name"),
-    "D2 a file is a symlink": (symlink_to_copy, "table.strings.json is a symbolic link"),
+    "D2 a file is a symlink": (symlink_to_copy, "table.names.bytes.npy is a symbolic link"),
     "D4 deeply nested manifest": (nested, "nested too deeply"),
     "D4 files is a list": (edit_manifest(lambda m: m.update(files=[])), "files must be an object"),
     "D4 k1 is a string": (edit_manifest(lambda m: m["bm25"].update(k1="x")), "bm25.k1 must be a number"),
@@ -170,7 +173,9 @@ CORRUPTIONS = {
     "D4 text offsets run past the text": (lambda p: resave(p, "table.raw_ptr.npy", set_last(10**9)),
                                           "table.raw_ptr.npy"),
     "D4 text not UTF-8": (not_utf8, "not UTF-8"),
-    "D4 term listed twice": (duplicate_term, "field.words.terms.json lists a term twice"),
+    "D4 term listed twice": (duplicate_term, "field.words.term_bytes.npy lists a term twice"),
+    "D4 hash table off its terms": (lambda p: resave(p, "field.words.term_hash.npy", set_last(1)),
+                                    "field.words.term_hash.npy: the hash table does not fit"),
     "D4 idf not finite": (lambda p: resave(p, "field.words.idf_values.npy",
                                                                     lambda a: np.full_like(a, np.inf)), "field.words.idf_values.npy"),
     "D4 a posting counted zero times": (lambda p: resave(p, "field.words.tf.npy", lambda a: a * 0), "field.words.tf.npy"),

@@ -79,7 +79,7 @@ def test_index_files_are_arrays_and_json_never_pickles(built) -> None:
         array = np.load(file, allow_pickle=False)
         assert array.dtype != object
     manifest = json.loads((path / store.MANIFEST).read_text(encoding="utf-8"))
-    assert set(manifest["files"]) == set(names) - {store.MARKER, store.MANIFEST}
+    assert set(manifest["files"]) == set(names) - {store.MARKER, store.MANIFEST, store.VERIFIED}
 
 
 def test_fresh_index_opens_without_rebuilding(built, analyzer) -> None:
@@ -267,3 +267,54 @@ def test_cli_index_then_ask_from_it(corpus, tmp_path) -> None:
     assert bad.returncode == 2 and "--workers must be at least 1" in bad.stderr
     missing = run_cli("ask", "--index", str(tmp_path / "missing"), "問題")
     assert missing.returncode == 2 and "python -m qa index" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def _hashed_files(monkeypatch) -> list[str]:
+    """The names of the files store hashes from now on (the real hash runs; this only watches it)."""
+    hashed: list[str] = []
+    digest = store._file_digest
+    monkeypatch.setattr(store, "_file_digest", lambda file: hashed.append(file.name) or digest(file))
+    return hashed
+
+
+def test_an_untouched_index_opens_without_hashing_its_arrays_or_scanning_its_source(built, analyzer,
+                                                                                      monkeypatch) -> None:
+    path, index = built
+    hashed = _hashed_files(monkeypatch)
+    scans = []
+    scan = store.scan
+    monkeypatch.setattr(store, "scan", lambda *a, **k: scans.append(a) or scan(*a, **k))
+    opened = store.open_index(path, analyzer, rebuild=False)
+    assert hashed == [store.MANIFEST] * len(hashed) and not scans  # only the manifest, to match the record
+    assert answers(opened) == answers(index)
+    (path / store.VERIFIED).unlink()  # no record (say, a copied folder): every file is hashed once, then recorded
+    assert store.check(path).ok and set(hashed) >= {"field.words.doc_ids.npy", "table.raw_bytes.npy"} and scans
+    hashed.clear(), scans.clear()
+    assert store.check(path).ok and hashed == [store.MANIFEST] * len(hashed) and not scans
+    store.verify_all(path)  # below the file system nothing changes a stat: this hashes every byte regardless
+    assert set(hashed) >= set(json.loads((path / store.MANIFEST).read_text(encoding="utf-8"))["files"])
+
+
+def test_a_file_edited_in_place_with_its_size_and_mtime_put_back_is_still_refused(built, analyzer) -> None:
+    path, _ = built
+    postings = path / "field.words.doc_ids.npy"
+    before = postings.stat()
+    data = bytearray(postings.read_bytes())
+    data[-5] ^= 0x01
+    postings.write_bytes(bytes(data))
+    os.utime(postings, ns=(before.st_atime_ns, before.st_mtime_ns))  # the ctime cannot be put back
+    assert postings.stat().st_size == before.st_size and postings.stat().st_mtime_ns == before.st_mtime_ns
+    status = store.check(path)
+    assert status.state == "corrupt" and "checksum" in status.reason
+
+
+def test_a_changed_source_is_noticed_after_an_unchanged_one_was_recorded(built, corpus, analyzer) -> None:
+    path, _ = built
+    assert store.check(path).ok  # records the source as it is
+    article = corpus / "news" / "typhoon.txt"
+    stat = article.stat()
+    article.write_text("颱風\n\n颱風季節通常在秋天。颱風帶來強風和豪雨。", encoding="utf-8")
+    os.utime(article, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert store.check(path).state == "stale"
+    (corpus / "news" / "new.txt").write_text("新文章\n\n這是一篇新的文章。", encoding="utf-8")
+    assert "new or changed" in store.check(path).reason
