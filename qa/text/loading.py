@@ -11,7 +11,16 @@ ARTICLE_SUFFIXES = (".txt", ".md")
 
 
 class LoadError(ValueError):
-    """An article that cannot be used; the message names the file and the fix."""
+    """An article that cannot be used; the message names the file and the fix.
+
+    ``code`` says which problem it is and ``values`` hold its figures, so an interface in another language
+    can say the same thing in its own words (the message itself is English, for the command line).
+    """
+
+    def __init__(self, message: str, code: str = "", **values: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.values = values
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
@@ -63,16 +72,20 @@ def _looks_binary(text: str) -> bool:
 def decode_bytes(data: bytes, name: str = "<text>") -> str:
     """Decode article bytes, detecting BOMs, UTF-8, GB18030 and Big5 from the content."""
     if len(data) > MAX_BYTES:
-        raise LoadError(f"{name}: too large ({len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
+        raise LoadError(f"{name}: too large ({len(data) / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)",
+                        "too_large", size=len(data) / 1e6, limit=MAX_BYTES / 1e6)
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             try:
                 text = data.decode(encoding)
             except UnicodeDecodeError:
-                raise LoadError(f"{name}: starts with a {encoding} byte-order mark but is not valid {encoding}") from None
+                raise LoadError(f"{name}: starts with a {encoding} byte-order mark but is not valid {encoding}",
+                                "bad_bom", encoding=encoding.upper()) from None
             return _checked(text.lstrip("\ufeff"), name)
     if b"\x00" in data:
-        raise LoadError(f"{name}: looks like a binary file, not text (save it as UTF-8 text)")
+        if (text := _utf16_without_bom(data)) is not None:
+            return _checked(text, name)
+        raise LoadError(f"{name}: looks like a binary file, not text (save it as UTF-8 text)", "binary")
     try:
         return _checked(data.decode("utf-8"), name)
     except UnicodeDecodeError:
@@ -86,16 +99,36 @@ def decode_bytes(data: bytes, name: str = "<text>") -> str:
             continue
         candidates.append((_han_share(text, probe, common), text))
     if not candidates:
-        raise LoadError(f"{name}: cannot decode: not UTF-8, UTF-16, GB18030 or Big5 text")
+        raise LoadError(f"{name}: cannot decode: not UTF-8, UTF-16, GB18030 or Big5 text", "undecodable")
     return _checked(max(candidates, key=lambda c: c[0])[1], name)
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """The text of UTF-16 bytes saved without a byte-order mark (Windows' "Unicode"), or None if they are not.
+
+    Such text has NUL bytes (the high byte of every ASCII character) on one side of each pair; the side tells
+    the byte order, and the decoded text must read as text: no control characters, mostly letters and spaces.
+    """
+    if len(data) % 2:
+        return None
+    even, odd = data[0::2].count(0), data[1::2].count(0)
+    if not even and not odd:
+        return None
+    encoding = "utf-16-le" if odd > even else "utf-16-be"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError:
+        return None
+    readable = sum(1 for c in text if c.isprintable() or c in "\n\r\t")
+    return text if not _looks_binary(text) and readable >= 0.98 * len(text) else None
 
 
 def _checked(text: str, name: str) -> str:
     """Refuse decoded text that is empty or binary."""
     if _looks_binary(text):
-        raise LoadError(f"{name}: looks like a binary file, not text (save it as UTF-8 text)")
+        raise LoadError(f"{name}: looks like a binary file, not text (save it as UTF-8 text)", "binary")
     if not text.strip():
-        raise LoadError(f"{name}: the file is empty")
+        raise LoadError(f"{name}: the file is empty", "empty")
     return text
 
 
@@ -105,14 +138,15 @@ def read_article(path: str | Path) -> str:
     try:
         size = path.stat().st_size
         if size > MAX_BYTES:
-            raise LoadError(f"{path_text(path)}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)")
+            raise LoadError(f"{path_text(path)}: too large ({size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB per article)",
+                            "too_large", size=size / 1e6, limit=MAX_BYTES / 1e6)
         data = path.read_bytes()
     except LoadError:
         raise
     except IsADirectoryError:
-        raise LoadError(f"{path_text(path)}: is a folder, not a text file") from None
+        raise LoadError(f"{path_text(path)}: is a folder, not a text file", "folder") from None
     except OSError as error:
-        raise LoadError(f"{path_text(path)}: cannot read: {error.strerror or error}") from None
+        raise LoadError(f"{path_text(path)}: cannot read: {error.strerror or error}", "unreadable") from None
     return decode_bytes(data, path_text(path))
 
 
@@ -122,5 +156,5 @@ def article_files(folder: str | Path) -> list[Path]:
     if folder.is_file():
         return [folder]
     if not folder.is_dir():
-        raise LoadError(f"{path_text(folder)}: no such file or folder")
+        raise LoadError(f"{path_text(folder)}: no such file or folder", "missing")
     return sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in ARTICLE_SUFFIXES)

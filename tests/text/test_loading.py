@@ -21,24 +21,29 @@ SIMPLIFIED = "京东、阿里的金融科技新启示。透过以京东科技、
     (SIMPLIFIED, SIMPLIFIED.encode("gbk")),
     (TRADITIONAL, TRADITIONAL.encode("big5")),
     (TRADITIONAL, TRADITIONAL.encode("gb18030")),  # Traditional characters stored as GBK
+    # UTF-16 without a byte-order mark (Windows' "Unicode" save), either byte order: text, not "binary".
+    (TRADITIONAL + "\n2020 AI\n", (TRADITIONAL + "\n2020 AI\n").encode("utf-16-le")),
+    (SIMPLIFIED + "\n", (SIMPLIFIED + "\n").encode("utf-16-be")),
 ])
 def test_decode_detects_encoding_from_content(text: str, data: bytes) -> None:
     assert decode_bytes(data, "a.txt") == text
 
 
-@pytest.mark.parametrize("data, message", [
-    (b"", "empty"),
-    (b"   \n\t\n", "empty"),
-    (bytes(range(256)) * 20, "binary"),
-    (b"\x89PNG\r\n\x1a\n" + os.urandom(2000), "binary"),
-    (b"a" * (MAX_BYTES + 1), "too large"),
-    (codecs.BOM_UTF8 + b"\xff\xfe\xfd", "byte-order mark"),
+@pytest.mark.parametrize("data, message, code", [
+    (b"", "empty", "empty"),
+    (b"   \n\t\n", "empty", "empty"),
+    (bytes(range(256)) * 20, "binary", "binary"),
+    (b"\x89PNG\r\n\x1a\n" + os.urandom(2000), "binary", "binary"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00", "binary", "binary"),  # NULs, even length: not UTF-16 text
+    (b"a" * (MAX_BYTES + 1), "too large", "too_large"),
+    (codecs.BOM_UTF8 + b"\xff\xfe\xfd", "byte-order mark", "bad_bom"),
 ])
-def test_decode_refuses_bad_input_with_a_named_message(data: bytes, message: str) -> None:
+def test_decode_refuses_bad_input_with_a_named_message(data: bytes, message: str, code: str) -> None:
     with pytest.raises(LoadError) as error:
         decode_bytes(data, "bad.txt")
     assert "bad.txt" in str(error.value) and message in str(error.value)
     assert "\n" not in str(error.value)
+    assert error.value.code == code  # what an interface in another language words itself
 
 
 def test_read_article_names_missing_and_folder_paths(tmp_path) -> None:
