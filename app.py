@@ -20,7 +20,9 @@ INDEX_DIR = os.environ.get("QA_INDEX", "").strip()  # a persistent index (python
 @st.cache_resource(show_spinner=False, max_entries=2)
 def shared_index(key: str) -> qa.Index:
     """The index every visitor shares, made once per process (``key`` is the cache key: new articles, new index)."""
-    return s.shared_index(INDEX_DIR, SEEDS)
+    index = s.shared_index(INDEX_DIR, SEEDS)
+    d.word_tagger(index.analyzer)  # the highlighter's tagger, made with the index rather than at the first answer
+    return index
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
@@ -44,7 +46,20 @@ def clear_chat() -> None:
     """Forget this visitor's chat (and the ?q= in the address bar)."""
     st.session_state.turns.clear()  # in place: the download button's callable holds this list
     st.session_state.pending = []
+    st.session_state.reading = None
     st.query_params.clear()
+
+
+def open_reader(at: str, question: str | None = None) -> None:
+    """Open the reader view at a passage or a section (and put it in the address bar: ``?q=…&at=…``)."""
+    st.session_state.reading = at
+    st.session_state.reading_question = question
+    st.query_params["at"] = at
+
+
+def close_reader() -> None:
+    st.session_state.reading = None
+    st.query_params.pop("at", None)
 
 
 st.set_page_config(page_title="文章問答", page_icon="📖", layout="centered", initial_sidebar_state="auto")
@@ -53,14 +68,16 @@ state = st.session_state
 state.setdefault("turns", [])
 state.setdefault("pending", [])
 state.setdefault("uploads", s.Uploads())
+state.setdefault("reading", None)
 uis = d.ui_script(state.get("script") or d.ORIGINAL, st.context.locale)
+st.html(d.uploader_style(uis))
 st.title(d.ui("title", uis), anchor=False)  # drawn first: the page shows while a cold start loads the index
 st.caption(d.ui("tagline", uis))
 
 with st.sidebar:
     st.markdown(f"#### {d.ui('options', uis)}")
     script = st.segmented_control(d.ui("script", uis), d.SCRIPTS, default=d.ORIGINAL, key="script",
-                                  required=True) or d.ORIGINAL
+                                  required=True, help=d.ui("script_help", uis)) or d.ORIGINAL
     top_k = st.slider(d.ui("top_k", uis), 1, s.MAX_ANSWERS, 3, key="top_k")
     context = st.toggle(d.ui("context", uis), value=True, key="context")
     st.divider()
@@ -70,6 +87,8 @@ with st.sidebar:
     files = None if INDEX_DIR else st.file_uploader(
         d.ui("upload", uis), type=[x.lstrip(".") for x in ARTICLE_SUFFIXES], accept_multiple_files=True,
         key="files", help=d.ui("upload_help", uis))
+    if files is not None or not INDEX_DIR:
+        st.caption(d.ui("upload_hint", uis))  # in place of Streamlit's English "Limit 5MB per file • TXT, MD"
     notes_box, actions = st.container(), st.container()
 
 try:
@@ -79,13 +98,17 @@ try:
         uploaded = [(f.name, f.getvalue()) for f in files or []]
         if s.upload_key(uploaded) != state.uploads.key:
             state.uploads = s.index_uploads(uploaded, base)
-except (qa.LoadError, StoreError) as error:
-    st.error(d.escape_markdown(str(error)))
+except qa.LoadError as error:
+    st.error(d.escape_markdown(d.note_text("upload_bad", {"name": "seeds", "code": error.code, **error.values}, uis)))
+    st.stop()
+except StoreError as error:  # the operator's problem: the reason in Chinese, the details (and the fix) as code
+    st.error(d.ui("store_failed", uis))
+    st.code(str(error), language=None, wrap_lines=True)
     st.stop()
 with notes_box:
     for kind, text_key, values in state.uploads.notes:
         show = st.error if kind == "error" else st.success
-        show(d.escape_markdown(d.ui(text_key, uis, **values)), icon=f":material/{'error' if kind == 'error' else 'check'}:")
+        show(d.escape_markdown(d.note_text(text_key, values, uis)), icon=f":material/{'error' if kind == 'error' else 'check'}:")
 
 index: qa.Index = state.uploads.index or base
 if not index.articles:
@@ -93,53 +116,103 @@ if not index.articles:
 names = s.article_names(index.articles)
 chosen = None
 with filter_box:
+    label = lambda i: d.escape_markdown(d.convert(names[i][1] or names[i][0], script, index.analyzer))  # noqa: E731
     if len(names) > s.MAX_CHOICES:  # too many to list: a title search instead
         search = st.text_input(d.ui("only_search", uis), key="only_search", help=d.ui("only_help", uis))
         if search.strip():
             chosen = s.titles_matching(shared_titles(key) if index is base else s.normalised_titles(index), search, index)
             st.caption(d.ui("only_matches", uis, n=len(chosen)))
-    elif len(names) > 1:
+    elif len(names) > s.MAX_PILLS:  # a list to search in (Streamlit's own "No results" shows there)
         chosen = st.multiselect(d.ui("only", uis), range(len(names)), key="only", help=d.ui("only_help", uis),
-                                format_func=lambda i: d.convert(names[i][1] or names[i][0], script, index.analyzer),
-                                placeholder="") or None
+                                format_func=label, placeholder="") or None
+    elif len(names) > 1:  # a few: buttons to pick, no English in sight
+        chosen = st.pills(d.ui("only", uis), range(len(names)), selection_mode="multi", key="only",
+                          help=d.ui("only_help", uis), format_func=label) or None
 
-if not state.get("linked"):  # a shared /?q= link asks its questions once, when the visitor arrives
+if not state.get("linked"):  # a shared /?q=…&at=… link asks its questions and opens its reader once, on arrival
     state.linked = True
     state.pending.extend(st.query_params.get_all("q")[:s.MAX_LINKED])
+    if st.query_params.get("at"):
+        state.reading = st.query_params["at"]
 if typed := st.chat_input(d.ui("placeholder", uis), key="ask"):
     state.pending.append(typed)
 while state.pending:
-    state.turns.append(turn := s.answer_turn(state.pending.pop(0), s.answering_index(index, chosen), state.turns))
+    asking = s.answering_index(index, chosen)
+    state.turns.append(turn := s.answer_turn(state.pending.pop(0), asking, state.turns, chosen))
     if turn.asked:
         st.query_params.from_dict({"q": list(turn.share)})  # the address bar is always this answer's share link
 if not state.turns:
     st.caption(d.escape_markdown(s.in_use_caption(index, chosen, script, uis)))
-    if examples := s.examples_shown(state.uploads, shared_examples(key)):
+
+
+def draw_examples() -> None:
+    examples = s.examples_shown(state.uploads, shared_examples(key))
+    asked = {t.question for t in state.turns}
+    if examples := [q for q in examples if q not in asked]:
         st.pills(d.ui("examples", uis), [d.convert(q, script, index.analyzer) for q in examples],
                  key="example", on_change=queue_example, format_func=d.escape_markdown)
+
+
+if not state.turns:
+    draw_examples()
 for number, turn in enumerate(state.turns):
-    if turn.question.strip():
-        with st.chat_message("user", avatar=":material/person:"):
-            st.html(d.question_html(turn.question))
+    with st.chat_message("user", avatar=":material/person:"):
+        st.html(d.question_html(turn.question, uis))
     with st.chat_message("assistant", avatar=":material/menu_book:"):
-        st.html(d.turn_html(turn, script, index.analyzer, uis, top_k, context))
+        st.html(d.reply_head_html(turn, script, index.analyzer, uis))
+        cards = d.passages(turn.answers, top_k, context)
+        phrases = d.question_phrases(turn.query, index.analyzer) if cards else ()
+        for n, passage in enumerate(cards):
+            st.html(d.passage_html(passage, turn.query, script, index.analyzer, uis, phrases))
+            st.button(d.ui("read", uis), key=f"read-{number}-{n}", icon=":material/menu_book:", type="tertiary",
+                      on_click=open_reader, args=(passage.at, turn.question))
+        if turn.suggestions:
+            st.caption(d.ui("look_sections", uis))
+            for n, suggestion in enumerate(turn.suggestions):
+                st.button(d.escape_markdown(d.convert(suggestion.heading, script, index.analyzer)), key=f"look-{number}-{n}",
+                          icon=":material/article:", type="secondary", on_click=open_reader, args=(suggestion.at,))
         if turn.asked:
             with st.popover(d.ui("share", uis), icon=":material/link:", type="tertiary", key=f"share-{number}"):
                 st.caption(d.ui("share_help", uis))
                 if any(a.doc in state.uploads.names for a in turn.answers[:top_k]):
                     st.caption(d.ui("share_upload_note", uis))
                 st.code(d.share_link(st.context.url, turn.share), language=None, wrap_lines=True)
+if state.turns:
+    draw_examples()  # more to ask, below the chat
+
+
+@st.dialog(d.ui("reader", uis), width="large", on_dismiss=close_reader)
+def reader(at: str) -> None:
+    """The article with its headings, scrolled to and marking the passage or section ``at`` names."""
+    reading = s.reading_at(at, index)
+    if reading is None:
+        st.warning(d.ui("reader_missing", uis))
+        return
+    article = index.articles[reading.article]
+    asked = s.turn_asking(state.turns, state.get("reading_question"))
+    st.html(d.reader_html(article, script, index.analyzer, uis, reading.first, reading.last, reading.best,
+                          reading.section, asked.query if asked else None) + d.READER_SCROLL,
+            unsafe_allow_javascript=True)
+    st.caption(d.ui("reader_share", uis))
+    st.code(d.reader_link(st.context.url, asked.share if asked else (), at), language=None, wrap_lines=True)
+
+
+if state.reading:
+    reader(state.reading)
 
 with articles_box:
-    for article in index.articles[:s.MAX_LISTED]:
+    for number, article in enumerate(index.articles[:s.MAX_LISTED]):
         label = d.escape_markdown(d.convert(article.title or article.name, script, index.analyzer))
         with st.expander(label, icon=f":material/{'upload_file' if article.name in state.uploads.names else 'article'}:"):
             st.caption(d.ui("article_stats", uis, sections=len(article.sections), sentences=len(article.sentences)))
-            st.html(d.sections_html(article, script, index.analyzer, uis))
+            for n, section in enumerate(article.sections[:s.MAX_SECTIONS]):
+                heading = d.convert(section.heading, script, index.analyzer) if section.heading else d.ui("intro", uis)
+                st.button(d.escape_markdown(heading), key=f"section-{number}-{n}", type="tertiary", on_click=open_reader,
+                          args=(d.section_at(article.name, n),))
     if len(index.articles) > s.MAX_LISTED:
         st.caption(d.ui("more_articles", uis, n=len(index.articles)))
     for problem in index.problems[:s.MAX_LISTED]:
-        st.warning(d.escape_markdown(problem))
+        st.warning(d.escape_markdown(d.ui("unusable_file", uis, problem=problem)))
 
 with actions:
     st.divider()
@@ -149,5 +222,6 @@ with actions:
     right.download_button(d.ui("download", uis), key="download", on_click="ignore", mime="text/markdown",
                           help=d.ui("download_help", uis), file_name="文章問答-對話.md", icon=":material/download:",
                           # Made only when clicked (not on every rerun), from the live chat list.
-                          data=partial(d.chat_markdown, state.turns, script, index.analyzer, st.context.url, top_k, uis),
+                          data=partial(d.chat_markdown, state.turns, script, index.analyzer, st.context.url, top_k,
+                                       uis, context),
                           disabled=not state.turns, width="stretch")

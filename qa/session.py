@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
+import re
 import threading
 import time
 import weakref
@@ -20,13 +21,17 @@ from qa.search.index import Index, load_corpus
 from qa.search.query import question_problem, truncate_question
 from qa.search.table import ArticleTable
 from qa.search.tokens import AnalyzerSettings, shared_analyzer
-from qa.text.loading import ARTICLE_SUFFIXES, article_files
+from qa.text.loading import ARTICLE_SUFFIXES, LoadError, article_files, decode_bytes
 
-MAX_ANSWERS = 5  # answers kept per question; the sidebar chooses how many of them to show
+MAX_ANSWERS = 5  # cards a reply may show; the sidebar chooses how many
+MAX_CANDIDATES = 15  # answers asked for: neighbours join one card, so the cards need more answers than they show
 MAX_LINKED = 5  # questions a ?q= link may ask (a follow-up's link holds two)
 MAX_LISTED = 30  # articles listed in the sidebar and looked through for examples and suggestions
 MAX_CHOICES = 1000  # beyond this many articles the filter is a title search, not a list to pick from
 MAX_EXAMPLES = 4
+MAX_PILLS = 12  # up to this many articles the filter is a row of buttons, beyond it a list to search
+MAX_SECTIONS = 40  # sections listed (as reader buttons) per article in the sidebar
+MAX_READABLE = 100_000  # articles looked through for a reader link's article (a persistent index can hold more)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def shared_index(index_dir: str, seeds: Path) -> Index:
 
 def answerable_examples(articles: Sequence[Article], index: Index) -> tuple[str, ...]:
     """Example questions for these articles, only ones the engine answers from ``index``."""
-    return tuple(d.example_questions(articles[:MAX_LISTED], lambda q: index.ask(q, top_k=1), index.analyzer))
+    return tuple(d.example_questions(articles[:MAX_LISTED], lambda q: index.ask(q, top_k=3), index.analyzer))
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,8 @@ class Uploads:
     """A visitor's uploaded articles, indexed together with the shared ones (never shared with other visitors)."""
 
     key: tuple[tuple[str, str], ...] = ()  # (name, sha256) of each file: the same files are not indexed twice
-    notes: tuple[tuple[str, str, dict], ...] = ()  # (kind "ok"/"error", message key, values) for each file
+    notes: tuple[tuple[str, str, dict], ...] = ()  # (kind "ok"/"error", message key, values) for each file:
+    # an error's values hold ``code``, the LoadError code the app words in the visitor's script (d.note_text)
     names: frozenset[str] = frozenset()  # the uploaded articles' names
     index: Index | None = None  # the shared articles and the uploads; None when nothing usable was uploaded
     examples: tuple[str, ...] = ()
@@ -97,7 +103,9 @@ def index_uploads(files: Sequence[tuple[str, bytes]], base: Index, limits: Uploa
     total = 0
     for name, data in files:
         if Path(name).suffix.lower() not in ARTICLE_SUFFIXES:
-            notes.append(("error", "upload_bad", {"reason": f"{name}: only .txt and .md articles can be used"}))
+            notes.append(("error", "upload_bad", {"name": name, "code": "suffix"}))
+        elif problem := _undecodable(data, name):  # told here, with its code, before a child process is started
+            notes.append(("error", "upload_bad", {"name": name, "code": problem.code or "failed", **problem.values}))
         elif len(items) >= limits.files:
             notes.append(("error", "upload_too_many", {"name": name, "n": limits.files}))
         elif total + len(data) > limits.total_bytes:
@@ -121,7 +129,7 @@ def index_uploads(files: Sequence[tuple[str, bytes]], base: Index, limits: Uploa
         else:
             problem = next(problems, "")
             notes[i] = (("error", "upload_empty", {"name": name}) if problem.endswith("no sentences found in the text")
-                        else ("error", "upload_bad", {"reason": problem}))
+                        else ("error", "upload_bad", {"name": name, "code": "failed"}))
         position += 1
     key = upload_key(files)
     if not chunk or not len(chunk.table):
@@ -130,6 +138,15 @@ def index_uploads(files: Sequence[tuple[str, bytes]], base: Index, limits: Uploa
     weakref.finalize(index, release_freed_memory)  # when a session ends or a newer upload replaces this one
     return Uploads(key, tuple(notes), frozenset(chunk.table.names), index,
                    answerable_examples(chunk.table, index))
+
+
+def _undecodable(data: bytes, name: str) -> LoadError | None:
+    """Why an upload's bytes are not an article's text (too large, binary, empty, not decodable), or None."""
+    try:
+        decode_bytes(data, name)
+    except LoadError as error:
+        return error
+    return None
 
 
 def with_articles(base: Index, chunk: Chunk) -> Index:
@@ -184,17 +201,61 @@ def _child(items: list[CorpusItem], settings: AnalyzerSettings, send: "multiproc
     send.close()
 
 
-def answer_turn(question: str, index: Index, turns: Sequence[d.Turn]) -> d.Turn:
-    """Ask the engine one question of the chat (earlier asked questions are its history) and return the turn."""
+def answer_turn(question: str, index: Index, turns: Sequence[d.Turn], chosen: Sequence[int] | None = None) -> d.Turn:
+    """Ask the engine one question of the chat (earlier asked questions are its history) and return the turn.
+
+    ``index`` answers (the filtered one when the filter is on); ``chosen`` are the filter's articles, which the
+    "no answer" suggestions come from and the reply names.
+    """
     if problem := question_problem(question):
-        return d.Turn(question=truncate_question(question)[0], problem=problem)
+        return d.Turn(question=question if not question.strip() else truncate_question(question)[0], problem=problem)
     text, cut = truncate_question(question)
     history = [t.question for t in turns if t.asked]
     query = index.understand(text, history)
-    answers = tuple(index.ask(text, top_k=MAX_ANSWERS, history=history))
+    answers = tuple(index.ask(text, top_k=MAX_CANDIDATES, history=history))
+    # Whether to answer is the engine's call on its first MAX_ANSWERS, as if only those had been asked for.
+    if answers and max(a.relevance for a in answers[:MAX_ANSWERS]) < index.ranking.min_relevance:
+        answers = ()
     share = tuple(d.share_questions(index.understand, text, history, query))
-    suggestions = () if answers else tuple(d.suggest_sections(text, index.articles[:MAX_LISTED], index.analyzer))
-    return d.Turn(text, answers, query, "", cut, share, suggestions)
+    searched = index.articles[:MAX_LISTED] if chosen is None else [index.articles[i] for i in chosen[:MAX_LISTED]]
+    suggestions = () if answers else tuple(d.suggest_sections(text, searched, index.analyzer))
+    scope = () if chosen is None else tuple(index.articles[i].title or index.articles[i].name for i in chosen)
+    return d.Turn(text, answers, query, "", cut, share, suggestions, scope)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the reader view shows: an article, and the passage (sentence ids) or the section it marks."""
+
+    article: int  # index into the index's articles
+    first: int | None = None
+    last: int | None = None
+    best: int | None = None
+    section: int | None = None
+
+
+_AT_PASSAGE = re.compile(r"^(?P<doc>.+):(?P<first>\d+)-(?P<last>\d+)(?:@(?P<best>\d+))?$")
+_AT_SECTION = re.compile(r"^(?P<doc>.+):s(?P<section>\d+)$")
+
+
+def reading_at(at: str, index: Index) -> Reading | None:
+    """The reader view an ``?at=`` value asks for (``doc:first-last@best`` or ``doc:sN``); None if it names
+    nothing in this index (another visitor's upload, an old link)."""
+    match = _AT_PASSAGE.match(at or "") or _AT_SECTION.match(at or "")
+    if not match:
+        return None
+    found = next((i for i, a in enumerate(index.articles[:MAX_READABLE]) if a.name == match["doc"]), None)
+    if found is None:
+        return None
+    article = index.articles[found]
+    values = {k: int(v) for k, v in match.groupdict().items() if k != "doc" and v is not None}
+    if "section" in values:
+        return Reading(found, section=values["section"]) if values["section"] < len(article.sections) else None
+    first, last = values["first"], values["last"]
+    best = values.get("best", first)
+    if not first <= best <= last < len(article.sentences) or last - first >= 50:
+        return None
+    return Reading(found, first, last, best)
 
 
 def titles_matching(titles: Sequence[str], search: str, index: Index) -> list[int]:
@@ -225,3 +286,8 @@ def in_use_caption(index: Index, chosen: Sequence[int] | None, script: str, uis:
 def examples_shown(uploads: Uploads, shared: tuple[str, ...]) -> tuple[str, ...]:
     """The example questions to offer: a visitor's uploads first (they most likely want to ask about them)."""
     return (uploads.examples + shared)[:MAX_EXAMPLES] if uploads.index else shared
+
+
+def turn_asking(turns: Sequence[d.Turn], question: str | None) -> d.Turn | None:
+    """The latest asked turn of this question (the reader view marks its words and links to it), if any."""
+    return next((t for t in reversed(turns) if t.asked and t.question == question), None) if question else None

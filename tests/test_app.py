@@ -1,6 +1,7 @@
 """The chat app's flows through streamlit.testing.v1.AppTest (one visitor per AppTest), on the real seed article."""
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parent.parent
 FINTECH_QUESTION = "金融科技如何聯通產業前後端"
-FINTECH_SECTION = "金融科技,業已成為聯通產業前后端的新方式"
+FINTECH_SECTION = "金融科技，業已成為聯通產業前后端的新方式"  # shown with a full-width comma (the article has ",")
 # A made-up article in Simplified script, with a heading, about a subject the seed never mentions.
 UPLOAD = """# 火星探测的新进展
 
@@ -40,6 +41,11 @@ def ask(at: AppTest, question: str) -> AppTest:
     return at
 
 
+def plain(html: str) -> str:
+    """The text of some HTML (marks and tags dropped), to look for sentences in."""
+    return re.sub(r"<[^>]+>", "", html)
+
+
 def replies(at: AppTest) -> list[str]:
     """The HTML of each assistant reply, in order."""
     return ["".join(h.value for h in m.html) for m in at.chat_message if m.name == "assistant"]
@@ -55,8 +61,14 @@ def linked(at: AppTest) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def reader(at: AppTest) -> str:
+    """The reader view's HTML ('' when it is closed)."""
+    return "".join(h.value for h in at.get("html") if 'class="qa-reader"' in h.value)
+
+
 def sidebar_text(at: AppTest) -> str:
     parts = [e.label for e in at.sidebar.expander] + [h.value for h in at.sidebar.html]
+    parts += [b.label for b in at.sidebar.button]
     parts += [e.value for e in at.sidebar.error] + [e.value for e in at.sidebar.success]
     return "\n".join(parts)
 
@@ -67,9 +79,10 @@ def test_first_view_has_title_examples_and_articles() -> None:
     assert "找出回答問題的句子" in at.caption[0].value
     assert at.caption[1].value == "回答根據：《京東、阿里的金融科技新啟示》"
     examples = at.pills[0].options
-    assert 2 <= len(examples) <= 4 and all(q.endswith("？") for q in examples)
+    assert 3 <= len(examples) <= 4 and all(q.endswith("？") for q in examples)
+    assert not any(q.startswith("為什麼說") for q in examples)  # not the headings reworded
     assert "京東、阿里的金融科技新啟示" in sidebar_text(at)
-    assert "新物種的競技場" in sidebar_text(at)  # the article's sections are listed
+    assert "金融科技，業已成為新物種的競技場" in sidebar_text(at)  # the article's sections are listed (as buttons)
     assert not at.chat_message
     assert at.sidebar.button(key="clear").disabled
 
@@ -80,7 +93,10 @@ def test_ask_shows_answer_with_its_section() -> None:
     reply = replies(at)[0]
     assert reply.count('class="qa-card"') == 3
     assert FINTECH_SECTION in reply and "京東、阿里的金融科技新啟示" in reply
-    assert "<mark>" in reply and "qa-rel" in reply
+    assert "<mark>" in reply and "qa-rel" in reply and "qa-pct" in reply
+    figures = [int(f) for f in re.findall(r'qa-pct">(\d+)%', reply)]
+    assert len(figures) == 3 and figures == sorted(figures, reverse=True)  # never rising down the list
+    assert [b.label for b in at.chat_message[1].button] == ["在原文中閱讀"] * 3  # one reader button per card
     assert linked(at) == [FINTECH_QUESTION]
     assert f"/?q={FINTECH_QUESTION}" in at.code[0].value  # the copyable share link
 
@@ -93,15 +109,19 @@ def test_number_of_answers_and_context() -> None:
     reply = replies(at)[0]
     assert reply.count('class="qa-card"') == 1 and "qa-context" not in reply
     at.sidebar.toggle(key="context").set_value(True).run()
-    assert "qa-context" in replies(at)[0]
+    assert replies(at)[0].count("<p class=") > reply.count("<p class=")  # the sentences around join the card
 
 
-def test_no_answer_says_so_and_suggests_sections() -> None:
+def test_no_answer_says_so_and_suggests_sections_that_open() -> None:
     at = ask(new_visitor(), "火星上有水嗎")
     reply = replies(at)[0]
     assert "qa-card" not in reply
     assert "文章裡找不到能回答這個問題的句子" in reply and "換個說法" in reply
-    assert "金融科技,業已成為" in reply  # a section to look at
+    looks = at.chat_message[1].button
+    assert looks and all(b.label.startswith("金融科技，業已成為") or b.label == "結語" for b in looks)
+    looks[0].click().run()  # a suggested section is a button: it opens the reader there
+    assert not at.exception and reader(at) and 'class="qa-at-heading"' in reader(at)
+    assert at.query_params["at"].startswith("000_353909e30accdd14.txt:s")
 
 
 def test_example_question_asks_itself() -> None:
@@ -111,7 +131,7 @@ def test_example_question_asks_itself() -> None:
     assert not at.exception
     assert example in questions(at)[0]
     assert "qa-card" in replies(at)[0]
-    assert not at.pills  # examples make way for the chat
+    assert example not in at.pills[0].options  # the others stay on offer, below the chat
 
 
 def test_follow_up_uses_history_and_shows_carried_words() -> None:
@@ -140,19 +160,24 @@ def test_upload_adds_an_article_for_this_visitor_only() -> None:
 
 def test_article_filter_answers_only_from_the_chosen_articles() -> None:
     at = new_visitor()
-    assert not at.sidebar.multiselect  # one article: nothing to choose from
+    assert not at.sidebar.pills and not at.sidebar.multiselect  # one article: nothing to choose from
     at.sidebar.file_uploader[0].upload("mars.md", UPLOAD, "text/markdown").run()
-    only = at.sidebar.multiselect(key="only")
+    only = at.sidebar.pills(key="only")  # a few articles: buttons (no "Select all", no "No results")
     assert only.options == ["京東、阿里的金融科技新啟示", "火星探测的新进展"] and only.value == []
     only.set_value([1]).run()
     assert "回答根據：《火星探测的新进展》" in [c.value for c in at.caption]
     ask(at, FINTECH_QUESTION)
-    assert "qa-card" not in replies(at)[0]  # the seed answers it, but only the uploaded article may
+    reply = replies(at)[0]
+    assert "qa-card" not in reply  # the seed answers it, but only the uploaded article may
+    assert "只從《火星探测的新进展》回答" in reply  # the reply says the filter is on
+    # The "no answer" suggestions are sections of the searched article only.
+    assert {b.label for b in at.chat_message[1].button} <= {"火星上的水", "探测器"}
     assert "液态水" in replies(ask(at, MARS_QUESTION))[1]
-    at.sidebar.multiselect(key="only").set_value([0]).run()
+    at.sidebar.pills(key="only").set_value([0]).run()
     assert "qa-card" not in replies(ask(at, MARS_QUESTION))[2]
-    at.sidebar.multiselect(key="only").set_value([]).run()  # none chosen: every article answers again
-    assert replies(ask(at, FINTECH_QUESTION))[3].count('class="qa-card"') == 3
+    at.sidebar.pills(key="only").set_value([]).run()  # none chosen: every article answers again
+    last = replies(ask(at, FINTECH_QUESTION))[3]
+    assert last.count('class="qa-card"') == 3 and "只從" not in last
 
 
 @pytest.fixture(scope="module")
@@ -176,18 +201,18 @@ def test_qa_index_answers_from_a_persistent_index_loaded_once(stored_index, monk
     monkeypatch.setenv("QA_INDEX", str(copy))
     at = new_visitor()
     assert not at.sidebar.file_uploader  # uploads are for the seed articles only
-    only = at.sidebar.multiselect(key="only")
+    only = at.sidebar.pills(key="only")
     assert sorted(only.options) == sorted(["京東、阿里的金融科技新啟示", "城市交通", "颱風"])
     reply = replies(ask(at, "台风通常在什么季节？"))[0]
-    assert "颱風季節通常在夏天和秋天" in reply and reply.count('class="qa-card"') >= 1
+    assert "颱風季節通常在夏天和秋天" in plain(reply) and reply.count('class="qa-card"') >= 1
     assert "qa-card" in replies(ask(at, FINTECH_QUESTION))[1]
-    only = at.sidebar.multiselect(key="only")
+    only = at.sidebar.pills(key="only")
     only.set_value([only.options.index("京東、阿里的金融科技新啟示")]).run()
     assert "qa-card" not in replies(ask(at, "台风通常在什么季节？"))[2]
     # Loaded once per process: a second visitor is answered from memory even with the folder gone.
     shutil.rmtree(copy)
     other = new_visitor()
-    assert "颱風季節通常在夏天和秋天" in replies(ask(other, "颱風季節是什麼時候？"))[0]
+    assert "颱風季節通常在夏天和秋天" in plain(replies(ask(other, "颱風季節是什麼時候？"))[0])
 
 
 def test_past_a_thousand_articles_the_filter_is_a_title_search(monkeypatch, tmp_path) -> None:
@@ -206,26 +231,28 @@ def test_past_a_thousand_articles_the_filter_is_a_title_search(monkeypatch, tmp_
     store.build(corpus, tmp_path / "index", workers=1)
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "index"))
     at = new_visitor()
-    assert not at.sidebar.multiselect and len(at.sidebar.expander) == 30  # the list is capped too
+    assert not at.sidebar.multiselect and not at.sidebar.pills and len(at.sidebar.expander) == 30  # capped too
     at.sidebar.text_input(key="only_search").set_value("台风").run()  # Simplified finds the Traditional title
     assert "1 篇文章符合" in [c.value for c in at.sidebar.caption]
-    assert "颱風季節通常在夏天和秋天" in replies(ask(at, "台风通常在什么季节？"))[0]
+    assert "颱風季節通常在夏天和秋天" in plain(replies(ask(at, "台风通常在什么季节？"))[0])
     assert "qa-card" not in replies(ask(at, "地鐵每天運送多少乘客？"))[1]  # 城市交通 does not match the search
     at.sidebar.text_input(key="only_search").set_value("").run()
-    assert "地鐵每天運送數百萬名乘客" in replies(ask(at, "地鐵每天運送多少乘客？"))[2]
+    assert "地鐵每天運送數百萬名乘客" in plain(replies(ask(at, "地鐵每天運送多少乘客？"))[2])
 
 
 def test_qa_index_that_cannot_be_used_says_how_to_build_one(monkeypatch, tmp_path) -> None:
     monkeypatch.setenv("QA_INDEX", str(tmp_path / "no-index-here"))
     at = new_visitor()
-    assert [e.value for e in at.error] and "qa index SOURCE" in at.error[0].value
+    assert [e.value for e in at.error] and "索引無法使用" in at.error[0].value
+    assert "qa index SOURCE" in at.code[0].value  # the details and the command, as they are
     assert not at.chat_message
 
 
 @pytest.mark.parametrize("name, data, message", [
-    ("empty.txt", b"", "the file is empty"),
-    ("blank.md", b"   \n\n  ", "the file is empty"),
-    ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "binary"),
+    ("empty.txt", b"", "檔案是空的"),
+    ("blank.md", b"   \n\n  ", "檔案是空的"),
+    ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "這不是文字檔"),
+    ("big.txt", "金融。".encode() * 600_000, "檔案太大"),
     ("punct.txt", "。。。！！！\n".encode("utf-8"), "找不到任何句子"),
 ])
 def test_bad_upload_gets_a_clear_message(name: str, data: bytes, message: str) -> None:
@@ -234,6 +261,7 @@ def test_bad_upload_gets_a_clear_message(name: str, data: bytes, message: str) -
     assert not at.exception
     errors = [e.value for e in at.sidebar.error]
     assert len(errors) == 1 and message in errors[0] and name.split(".")[0] in errors[0]
+    assert not re.search(r"[a-z]{4,}", errors[0].replace(name.split(".")[0], ""))  # no English words
     assert [e.label for e in at.sidebar.expander] == ["京東、阿里的金融科技新啟示"]
 
 
@@ -250,7 +278,7 @@ def test_script_toggle_converts_what_is_shown() -> None:
     at.sidebar.segmented_control(key="script").set_value("简体").run()
     assert not at.exception
     reply = replies(at)[0]
-    assert "金融科技,业已成为联通产业前后端的新方式" in reply and FINTECH_SECTION not in reply
+    assert "金融科技，业已成为联通产业前后端的新方式" in reply and FINTECH_SECTION not in reply
     assert "<mark>" in reply and "相关度" in reply
     assert at.title[0].value == "文章问答"
     assert "京东、阿里的金融科技新启示" in sidebar_text(at)
@@ -306,7 +334,7 @@ def test_hostile_article_shows_as_plain_text() -> None:
     assert not at.exception
     label = next(e.label for e in at.sidebar.expander if "標題" in e.label)
     assert "\\<b\\>" in label and "\\[" in label and "\\$" in label  # Markdown labels escaped
-    assert "&lt;img src=x onerror=alert(1)&gt;火星章節" in sidebar_text(at)
+    assert "\\<img src\\=x onerror\\=alert\\(1\\)\\>火星章節" in sidebar_text(at)  # a section's button, escaped
     reply = replies(ask(at, "火星上有液態水嗎"))[0]
     assert "qa-card" in reply and "<script" not in reply and "<img" not in reply
     assert "&lt;script&gt;" in reply and "$y^2$" in reply
@@ -336,3 +364,70 @@ def test_download_and_clear_are_enabled_after_a_question() -> None:
     at = ask(new_visitor(), FINTECH_QUESTION)
     assert not at.sidebar.button(key="clear").disabled
     assert not at.sidebar.get("download_button")[0].proto.disabled
+
+
+def test_a_card_opens_the_reader_at_its_passage_and_the_link_reopens_it() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION)
+    assert not reader(at)
+    card = re.findall(r'data-at="([^"]+)"', replies(at)[0])[1]
+    at.chat_message[1].button[1].click().run()  # the second card's 在原文中閱讀
+    assert not at.exception
+    view = reader(at)
+    assert 'id="qa-at"' in view and "qa-at-best" in view and "<h4" in view and FINTECH_SECTION in view
+    assert at.query_params["at"] == card and linked(at) == [FINTECH_QUESTION]
+    link = next(c.value for c in at.code if "&at=" in c.value)
+    assert link.endswith(f"/?q={FINTECH_QUESTION}&at={card.replace(':', '%3A').replace('@', '%40')}")
+    # Someone opening that link: the question is asked and the reader opens at the same passage.
+    other = new_visitor({"q": FINTECH_QUESTION, "at": card})
+    assert len(replies(other)) == 1 and 'id="qa-at"' in reader(other)
+    first, last = (int(x) for x in card.split(":")[1].split("@")[0].split("-"))
+    assert reader(other).count('class="qa-at') == last - first + 1
+
+
+def test_sidebar_sections_open_the_reader() -> None:
+    at = new_visitor()
+    button = next(b for b in at.sidebar.button if b.label == "金融科技，業已成為新物種的競技場")
+    button.click().run()
+    view = reader(at)
+    assert 'class="qa-at-heading"' in view and "新物種的競技場" in view.split('id="qa-at"')[1][:80]
+    assert at.query_params["at"].endswith(":s3")
+
+
+def test_a_link_to_something_not_here_says_so() -> None:
+    at = new_visitor({"at": "someone-elses-upload.txt:3-4@3"})
+    assert not at.exception and not reader(at)
+    assert any("找不到連結裡的段落" in w.value for w in at.warning)
+
+
+def test_a_blank_question_gets_its_bubble() -> None:
+    at = ask(new_visitor(), "   ")
+    assert len(questions(at)) == 1 and "（空白）" in questions(at)[0]
+    assert "請輸入問題" in replies(at)[0]
+
+
+def test_utf16_without_a_byte_order_mark_is_read_as_text() -> None:
+    at = new_visitor()
+    at.sidebar.file_uploader[0].upload("mars16.txt", UPLOAD.decode("utf-8").encode("utf-16-le"), "text/plain").run()
+    assert not at.exception and not at.sidebar.error
+    assert "已加入「火星探测的新进展」" in sidebar_text(at)
+
+
+def test_examples_come_back_after_clear() -> None:
+    at = new_visitor()
+    examples = at.pills[0].options
+    at.pills[0].set_value(examples[0]).run()
+    at.sidebar.button(key="clear").click().run()
+    assert at.pills[0].options == examples
+
+
+def test_the_interface_is_chinese() -> None:
+    at = ask(new_visitor(), FINTECH_QUESTION)
+    labels = [w.label for w in [*at.sidebar.slider, *at.sidebar.toggle, *at.sidebar.segmented_control,
+                                *at.sidebar.button]]
+    uploader = at.sidebar.file_uploader[0]
+    labels += [uploader.label, uploader.help or "", *(c.value for c in at.sidebar.caption)]
+    english = [t for t in labels if re.search(r"[A-Za-z]{3,}", re.sub(r"Markdown|\.txt|\.md|MB", "", t))]
+    assert not english
+    assert at.sidebar.segmented_control(key="script").label == "文字"
+    css = "".join(h.value for h in at.get("html") if "stFileUploaderDropzone" in h.value)
+    assert "選擇檔案" in css  # the uploader's English button text is replaced (see docs/app.md)

@@ -9,6 +9,7 @@ import weakref
 import pytest
 
 import qa
+from qa import display as d
 from qa import session as s
 from qa.search.table import ArticleTable
 from conftest import ROOT
@@ -112,3 +113,53 @@ def test_an_upload_is_held_as_columns_and_released_with_its_session(seed_index: 
     gc.collect()
     assert gone() is None and uploads.names == {"tea.md"}
     assert all(not f.alive for f in finalizers)
+def test_upload_notes_carry_the_engines_codes(seed_index: qa.Index) -> None:
+    uploads = s.index_uploads([("x.pdf", b"%PDF"), ("image.txt", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")], seed_index)
+    assert [values["code"] for _, _, values in uploads.notes] == ["suffix", "binary"]
+    assert all(values["name"] for _, _, values in uploads.notes)
+
+
+def test_the_filter_scopes_suggestions_and_is_named(seed_index: qa.Index) -> None:
+    uploads = s.index_uploads([("mars.md", MARS)], seed_index)
+    only = s.answering_index(uploads.index, [1])
+    turn = s.answer_turn("京東科技做了什麼", only, [], [1])
+    assert not turn.answers and turn.scope == ("火星探测",)
+    assert turn.suggestions and {x.doc for x in turn.suggestions} == {"mars.md"}
+    assert s.answer_turn("京東科技做了什麼", seed_index, []).scope == ()
+
+
+def test_a_turn_asks_for_more_answers_than_cards_but_refuses_as_the_engine_does(seed_index: qa.Index) -> None:
+    turn = s.answer_turn("金融科技如何聯通產業前後端", seed_index, [])
+    assert s.MAX_ANSWERS < len(turn.answers) <= s.MAX_CANDIDATES
+    assert len(d.passages(turn.answers, s.MAX_ANSWERS)) <= s.MAX_ANSWERS
+    for question in ("火星上有水嗎", "貓喜歡在白天睡覺嗎"):
+        assert (s.answer_turn(question, seed_index, []).answers == ()) == (seed_index.ask(question, top_k=5) == [])
+
+
+def test_blank_question_keeps_what_was_typed() -> None:
+    turn = s.answer_turn("   ", None, [])
+    assert turn.question == "   " and turn.problem and not turn.asked
+
+
+@pytest.mark.parametrize("at, expected", [
+    ("000_353909e30accdd14.txt:21-25@23", s.Reading(0, 21, 25, 23)),
+    ("000_353909e30accdd14.txt:21-25", s.Reading(0, 21, 25, 21)),
+    ("000_353909e30accdd14.txt:s3", s.Reading(0, section=3)),
+    ("000_353909e30accdd14.txt:s99", None),
+    ("000_353909e30accdd14.txt:25-21", None),
+    ("000_353909e30accdd14.txt:21-25@30", None),
+    ("000_353909e30accdd14.txt:0-9999", None),
+    ("missing.txt:1-2", None),
+    ("", None),
+    ("<script>:1-2", None),
+])
+def test_reading_at(seed_index: qa.Index, at: str, expected) -> None:
+    assert s.reading_at(at, seed_index) == expected
+
+
+def test_a_cards_link_opens_its_passage(seed_index: qa.Index) -> None:
+    turn = s.answer_turn("金融科技如何聯通產業前後端", seed_index, [])
+    passage = d.passages(turn.answers, 3)[0]
+    reading = s.reading_at(passage.at, seed_index)
+    assert (reading.first, reading.last, reading.best) == (passage.first, passage.last, passage.best)
+    assert s.turn_asking([turn], turn.question) is turn and s.turn_asking([turn], "別的") is None

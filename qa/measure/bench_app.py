@@ -82,12 +82,13 @@ def launch_browser(playwright):  # -> playwright Browser (untyped: playwright is
     return playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
 
 
-# True once the chat shows `count` replies and the last one has its answers (or its no-answer note) drawn.
+# True once the chat shows `count` replies and the last one has its answers (or its no-answer note) drawn. A reply's
+# head (.qa-reply) and its cards are separate elements of one chat message (each card has its reader button).
 _REPLY_DRAWN = """([count]) => {
   const replies = document.querySelectorAll('[data-testid="stChatMessage"] .qa-reply');
   if (replies.length < count) return false;
-  const last = replies[count - 1];
-  return !!last.querySelector('.qa-card, .qa-none, .qa-notice');
+  const message = replies[count - 1].closest('[data-testid="stChatMessage"]');
+  return !!message && !!message.querySelector('.qa-card, .qa-none, .qa-notice');
 }"""
 
 
