@@ -30,6 +30,7 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "rephrase": ("換個說法再問一次，例如用文章裡出現的詞。", "换个说法再问一次，例如用文章里出现的词。"),
     "carried": ("接著上文，沿用了：", "接着上文，沿用了："),
     "keywords": ("找的是：", "找的是："),
+    "regional": ("文章裡的說法：", "文章里的说法："),
     "relevance": ("相關度", "相关度"),
     "rel_high": ("高", "高"),
     "rel_mid": ("中", "中"),
@@ -152,6 +153,11 @@ def pick_script(message: str, script: str) -> str:
         return message
     traditional, simplified = halves
     return simplified.strip() if script == SIMPLIFIED else traditional.strip()
+
+
+def ui_convert(ui_script_: str) -> str:
+    """The display script that writes text in the interface's script (the engine's notices are Traditional)."""
+    return SIMPLIFIED if ui_script_ == SIMPLIFIED else ORIGINAL
 
 
 def escape_html(text: str) -> str:
@@ -461,6 +467,10 @@ def understood_html(query: Query, script: str, analyzer: Analyzer, ui_script_: s
         words = "".join(f'<span class="qa-chip qa-carried">{escape_html(convert(w, script, analyzer))}</span>'
                         for w in carried)
         chips.append(f'<span class="qa-understood-label">{ui("carried", ui_script_)}</span>{words}')
+    if query.regional:  # the question's word as the article says it (軟體 → 软件)
+        words = "".join(f'<span class="qa-chip qa-regional">{escape_html(convert(asked, script, analyzer))} → '
+                        f'{escape_html(convert(written, script, analyzer))}</span>' for asked, written in query.regional)
+        chips.append(f'<span class="qa-understood-label">{ui("regional", ui_script_)}</span>{words}')
     return f'<div class="qa-understood">{"".join(chips)}</div>' if chips else ""
 
 
@@ -481,10 +491,12 @@ def notice_html(text: str, kind: str = "note") -> str:
     return f'<div class="qa-notice qa-{kind}">{escape_html(text)}</div>'
 
 
-def no_answer_html(suggested: bool, ui_script_: str) -> str:
-    """The plain "no answer" reply, suggesting a rephrase (the suggested sections are buttons drawn after it)."""
+def no_answer_html(suggested: bool, ui_script_: str, notice: str = "") -> str:
+    """The plain "no answer" reply — the engine's reason when it has one (文章沒有提到「劉強東」。) — suggesting a
+    rephrase (the suggested sections are buttons drawn after it)."""
     advice = ui("rephrase_sections" if suggested else "rephrase", ui_script_)
-    return f'<div class="qa-none"><p class="qa-none-head">{ui("no_answer", ui_script_)}</p><p>{advice}</p></div>'
+    head = escape_html(notice) if notice else ui("no_answer", ui_script_)
+    return f'<div class="qa-none"><p class="qa-none-head">{head}</p><p>{advice}</p></div>'
 
 
 @dataclass(frozen=True)
@@ -665,13 +677,15 @@ def _quote_readable(text: str) -> str:
 
 
 def share_questions(understand: Callable[[str, Sequence[str]], Query], question: str,
-                    history: Sequence[str], query: Query) -> list[str]:
-    """The questions a share link must ask so a follow-up is understood the same way: its source, then itself."""
-    if not query.carried:
+                    history: Sequence[str], query: Query, most: int = 4) -> list[str]:
+    """The questions a share link must ask so a follow-up is read the same way: the fewest latest earlier
+    questions (up to ``most``) with which the engine reads it as it did, then the question itself."""
+    if not (query.carried or query.follow_up):
         return [question]
-    for earlier in reversed(history):
-        if understand(question, [earlier]).carried == query.carried:
-            return [earlier, question]
+    for n in range(1, min(len(history), most) + 1):
+        earlier = list(history[-n:])
+        if understand(question, earlier).terms == query.terms:
+            return [*earlier, question]
     return [question]
 
 
@@ -687,6 +701,7 @@ class Turn:
     share: tuple[str, ...] = ()  # the questions a share link asks
     suggestions: tuple[Suggestion, ...] = ()  # sections suggested when nothing answered
     scope: tuple[str, ...] = ()  # the titles the article filter kept, when it was on
+    notice: str = ""  # the engine's reason there is no answer (「文章沒有提到「劉強東」。」), Traditional script
 
     @property
     def asked(self) -> bool:
@@ -706,7 +721,7 @@ def reply_head_html(turn: Turn, script: str, analyzer: Analyzer, uis: str) -> st
     source = turn.share[0] if len(turn.share) > 1 else None  # the earlier question a follow-up carried words from
     parts.append(understood_html(turn.query, script, analyzer, uis, source))
     if not turn.answers:
-        parts.append(no_answer_html(bool(turn.suggestions), uis))
+        parts.append(no_answer_html(bool(turn.suggestions), uis, convert(turn.notice, ui_convert(uis), analyzer)))
     return reply_html(parts)
 
 
@@ -735,7 +750,7 @@ def chat_markdown(turns: Sequence[Turn], script: str, analyzer: Analyzer, base_u
         if turn.truncated:
             lines += [f"*{truncation_notice(ui_script_)}*", ""]
         if not turn.answers:
-            lines += [ui("no_answer", ui_script_), ""]
+            lines += [escape_markdown(convert(turn.notice, ui_convert(ui_script_), analyzer)) or ui("no_answer", ui_script_), ""]
         for i, passage in enumerate(passages(turn.answers, top_k, context), 1):
             where = escape_markdown(where_text(passage, script, analyzer, ui_script_))
             text = "".join(convert(t, script, analyzer) for t, role in zip(passage.texts, passage.roles)

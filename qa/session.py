@@ -15,7 +15,7 @@ from typing import Sequence
 
 from qa import display as d
 from qa.corpus.build import Chunk, CorpusItem, article_names, only_articles, process_items, release_freed_memory
-from qa.records import Article
+from qa.records import Article, Exchange
 from qa.search.bm25 import BM25, TermMerger
 from qa.search.index import Index, load_corpus
 from qa.search.query import question_problem, truncate_question
@@ -210,17 +210,18 @@ def answer_turn(question: str, index: Index, turns: Sequence[d.Turn], chosen: Se
     if problem := question_problem(question):
         return d.Turn(question=question if not question.strip() else truncate_question(question)[0], problem=problem)
     text, cut = truncate_question(question)
-    history = [t.question for t in turns if t.asked]
-    query = index.understand(text, history)
-    answers = tuple(index.ask(text, top_k=MAX_CANDIDATES, history=history))
-    # Whether to answer is the engine's call on its first MAX_ANSWERS, as if only those had been asked for.
-    if answers and max(a.relevance for a in answers[:MAX_ANSWERS]) < index.ranking.min_relevance:
-        answers = ()
-    share = tuple(d.share_questions(index.understand, text, history, query))
+    # Earlier questions with the answers they were given: a follow-up weighs the sentences next to them.
+    history = [Exchange.of(t.question, t.answers[:MAX_ANSWERS]) for t in turns if t.asked]
+    reply = index.reply(text, top_k=MAX_ANSWERS, history=history)  # whether to answer: the engine's call, as asked
+    query = reply.query
+    # More answers than cards: neighbours join one card. The first MAX_ANSWERS are the reply's own.
+    answers = index.respond(query, MAX_CANDIDATES).answers if reply.answers else ()
+    share = tuple(d.share_questions(index.understand, text, [t.question for t in turns if t.asked], query,
+                                    MAX_LINKED - 1))
     searched = index.articles[:MAX_LISTED] if chosen is None else [index.articles[i] for i in chosen[:MAX_LISTED]]
     suggestions = () if answers else tuple(d.suggest_sections(text, searched, index.analyzer))
     scope = () if chosen is None else tuple(index.articles[i].title or index.articles[i].name for i in chosen)
-    return d.Turn(text, answers, query, "", cut, share, suggestions, scope)
+    return d.Turn(text, answers, query, "", cut, share, suggestions, scope, reply.notice())
 
 
 @dataclass(frozen=True)

@@ -431,3 +431,20 @@ def test_the_interface_is_chinese() -> None:
     assert at.sidebar.segmented_control(key="script").label == "文字"
     css = "".join(h.value for h in at.get("html") if "stFileUploaderDropzone" in h.value)
     assert "選擇檔案" in css  # the uploader's English button text is replaced (see docs/app.md)
+
+
+def test_a_name_the_article_never_mentions_is_said_plainly() -> None:
+    at = ask(new_visitor(), "劉強東是誰？")
+    reply = replies(at)[0]
+    assert "文章沒有提到「劉強東」" in reply and "qa-card" not in reply
+    at.sidebar.segmented_control(key="script").set_value("简体").run()
+    assert "文章没有提到「刘强东」" in replies(at)[0]  # the engine's notice in the interface's script
+
+
+def test_a_follow_up_chain_links_every_question_it_needs() -> None:
+    at = ask(ask(ask(new_visitor(), FINTECH_QUESTION), "它有什麼作用"), "那京東科技呢")
+    assert len(replies(at)) == 3 and "qa-card" in replies(at)[2]
+    chain = linked(at)
+    assert chain[-1] == "那京東科技呢" and len(chain) >= 2
+    again = new_visitor({"q": chain})  # the link, opened by someone else, reads the last question the same way
+    assert plain(replies(again)[-1]) == plain(replies(at)[2])

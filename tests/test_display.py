@@ -402,3 +402,16 @@ def test_reader_link(analyzer) -> None:
 def test_uploader_style_relabels_in_chinese() -> None:
     css = d.uploader_style(d.SIMPLIFIED)
     assert "选择文件" in css and "stFileUploaderDropzoneInstructions" in css and "<script" not in css
+
+
+def test_share_questions_of_a_follow_up_chain(seed_index: qa.Index) -> None:
+    history = [FINTECH_QUESTION, "它有什麼作用"]
+    query = seed_index.understand("那京東科技呢", history)
+    share = d.share_questions(seed_index.understand, "那京東科技呢", history, query)
+    assert share[-1] == "那京東科技呢" and len(share) >= 2
+    assert seed_index.understand(share[-1], share[:-1]).terms == query.terms
+
+
+def test_no_answer_html_says_the_engines_reason() -> None:
+    html = d.no_answer_html(False, d.TRADITIONAL, "文章沒有提到「<b>劉強東</b>」。")
+    assert "文章沒有提到「&lt;b&gt;劉強東&lt;/b&gt;」" in html and "文章裡找不到" not in html

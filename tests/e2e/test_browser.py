@@ -79,7 +79,7 @@ def test_ask_follow_up_and_screenshot(page, app_url: str) -> None:
     expect(page.locator(".qa-reply").last.locator(".qa-carried").first).to_be_visible()
     ask_in_browser(page, "那京東科技呢")
     expect(page.locator(REPLIES).last.locator(".qa-card").first).to_be_visible()
-    assert page.url.count("q=") == 2  # the follow-up's link asks the question it follows too
+    assert page.url.count("q=") >= 2  # the follow-up's link asks the questions it follows too
 
     hostile = "<img src=x onerror=alert(1)> $x^2$ [連結](http://e.com)"
     ask_in_browser(page, hostile)
