@@ -333,16 +333,26 @@ class BM25:
         tf /= denominator
         return tf
 
-    def _weights(self, lo: int, hi: int, idf: float) -> np.ndarray:
-        """The BM25 contribution of postings lo:hi (one term's, whose idf is given) to their sentences."""
+    def _weights(self, lo: int, hi: int, idf: float, factor: float = 1.0) -> np.ndarray:
+        """The BM25 contribution of postings lo:hi (one term's, whose idf is given) to their sentences, times
+        ``factor``."""
         ids, tf = self.doc_ids[lo:hi], self.tf[lo:hi]
         if self._table is not None:
             cell = self._row.take(ids)
             cell += tf
+            if hi - lo > len(self._table):
+                # A common term: multiply the table, not every posting — (tf part × idf) × factor either way,
+                # the same products of the same numbers, so the same bits.
+                scaled = self._table * idf
+                if factor != 1:
+                    scaled *= factor
+                return scaled.take(cell)
             weights = self._table.take(cell)
         else:
             weights = self._tf_part(tf.astype(np.float64), self.lengths.take(ids))
         weights *= idf  # idf × tf part, as rank-bm25 multiplies (IEEE products commute exactly)
+        if factor != 1:
+            weights *= factor
         return weights
 
     def _idf(self, document_frequency: np.ndarray, size: int) -> np.ndarray:
@@ -399,10 +409,8 @@ class BM25:
         for term, count in Counter(query).items():
             term_id, lo, hi = self._span(term)
             if hi > lo:
-                term_weights = self._weights(lo, hi, float(self.idf_values[term_id]))
                 factor = count * (weights.get(term, 1.0) if weights else 1.0)
-                if factor != 1:
-                    term_weights *= factor
+                term_weights = self._weights(lo, hi, float(self.idf_values[term_id]), factor)
                 ids = self.doc_ids[lo:hi]
                 # ids are distinct within a term, so each weight is added exactly once (add.at: the fast scatter).
                 np.add.at(scores, ids, term_weights)

@@ -13,7 +13,7 @@ from qa.text.loading import LoadError, article_files, path_text, read_article
 from qa.search.query import understand
 from qa.search.fanout import Candidates, Peaks, Plan, answer_question
 from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse,
-                               neighbour_scores, paragraph_runs, spread, year_source)
+                               neighbour_scores, paragraph_runs, spread, spread_at, spread_top_k, year_source)
 from qa.records import Answer, Article, Exchange, Query, Reply
 from qa.search.grounding import KIND_TEXT, Grounding, wanted_kind
 from qa.text.structure import structure_article
@@ -207,15 +207,20 @@ class Index:
         consumed); ids are shifted by ``offset``, the global id of this index's first sentence."""
         ranking = self.ranking
         fused = fuse(raw, best, ranking, self.sentence_count)
-        scores = spread(fused, self.layout, ranking)
-        if plan.own:
-            # The follow-up's own words say what is asked now: an answer must match one of them.
-            scores[self.bm25.scores(list(plan.own)) <= 0] = 0.0
         previous = np.asarray(plan.query.previous, dtype=np.int64) - offset
         previous = previous[(previous >= 0) & (previous < self.sentence_count)]
-        if len(previous):
-            scores = follow_on(scores, previous, self.layout, ranking)
-        ids, _ = select_top_k(scores, plan.pool)
+        if plan.own or len(previous):
+            scores = spread(fused, self.layout, ranking)
+            if plan.own:
+                # The follow-up's own words say what is asked now: an answer must match one of them.
+                scores[self.bm25.scores(list(plan.own)) <= 0] = 0.0
+            if len(previous):
+                scores = follow_on(scores, previous, self.layout, ranking)
+            ids, _ = select_top_k(scores, plan.pool)
+            spread_of = scores.__getitem__
+        else:  # a question on its own: only the sentences that can make the pool are spread (same ids, same bits)
+            ids, _ = spread_top_k(fused, self.layout, ranking, plan.pool)
+            spread_of = lambda sentences: spread_at(fused, sentences, self.layout, ranking)  # noqa: E731
         holds = np.zeros(len(ids), dtype=bool)
         sources = np.full(len(ids), -1, dtype=np.int64)
         if plan.wanted is not None:
@@ -235,7 +240,7 @@ class Index:
         every = np.concatenate([ids, extra]).astype(np.int64)
         neighbours = neighbour_scores(every, fused, self.layout) if plan.rerank else np.zeros(len(every))
         sources = np.concatenate([sources, np.full(len(extra), -1, dtype=np.int64)])
-        return Candidates(every + offset, scores[every], neighbours,
+        return Candidates(every + offset, spread_of(every), neighbours,
                           np.concatenate([holds, np.ones(len(extra), dtype=bool)]),
                           np.where(sources >= 0, sources + offset, -1), len(ids))
 

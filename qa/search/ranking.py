@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import BM25
+from qa.search.bm25 import BM25, select_top_k
 from qa.records import Query
 from qa.search.tokens import FUNCTION_CHARS, QUESTION_WORDS, Analyzer, han_ngrams
 
@@ -147,13 +147,16 @@ def field_peaks(raw: Mapping[str, np.ndarray]) -> dict[str, float]:
 def fuse(raw: Mapping[str, np.ndarray], peaks: Mapping[str, float], settings: RankingSettings, size: int) -> np.ndarray:
     """Each field's scores scaled to its best sentence (``peaks``: the whole corpus's, when ``raw`` scores a part
     of it), weighted and added. ``raw``'s arrays are scaled in place."""
-    total = np.zeros(size)
+    total = None
     for name, field_weight in settings.fields:
         scores, best = raw.get(name), peaks.get(name, 0.0)
         if scores is not None and best > 0:
             scores *= field_weight / best  # in place: at a million sentences each temporary costs ~1 ms
-            total += scores
-    return total
+            if total is None:
+                total = scores  # 0 + x is x: the first field's scaled scores are the sum so far, no zeros to add to
+            else:
+                total += scores
+    return np.zeros(size) if total is None else total
 
 
 def paragraph_runs(articles: Sequence, refs: np.ndarray) -> np.ndarray:
@@ -207,6 +210,81 @@ def spread(scores: np.ndarray, layout: ParagraphLayout, settings: RankingSetting
         # itself (what it is also called, where it is) are answered there.
         out[layout.leads] += settings.lead_weight * np.maximum.reduceat(scores, layout.leads)
     return out
+
+
+def spread_at(scores: np.ndarray, ids: np.ndarray, layout: ParagraphLayout, settings: RankingSettings) -> np.ndarray:
+    """``spread(scores, layout, settings)[ids]``, reading only the paragraphs and articles of ``ids``: the same
+    operations on the same values, in the same order, so the same bits."""
+    ids = np.asarray(ids, dtype=np.int64)
+    out = scores[ids]
+    size = len(scores)
+    if not len(ids):
+        return out
+    if size > 1 and settings.neighbour_weight:
+        same = layout.same
+        before, after = ids >= 1, ids <= size - 2
+        link = np.maximum(ids - 1, 0)
+        out[before] += (same[link[before]] * settings.neighbour_weight) * scores[ids[before] - 1]
+        out[after] += (same[ids[after]] * settings.neighbour_weight) * scores[ids[after] + 1]
+    if settings.paragraph_weight:
+        paragraph = np.searchsorted(layout.starts, ids, side="right") - 1
+        best = _range_max(scores, layout.starts[paragraph], layout.starts[paragraph] + layout.sizes[paragraph])
+        best *= settings.paragraph_weight
+        out += best
+    if settings.lead_weight and len(layout.leads):
+        article = np.searchsorted(layout.leads, ids, side="right") - 1
+        lead = layout.leads[article] == ids
+        if lead.any():
+            ends = np.append(layout.leads[1:], size)
+            out[lead] += settings.lead_weight * _range_max(scores, ids[lead], ends[article[lead]])
+    return out
+
+
+def _range_rows(starts: np.ndarray, sizes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of the ranges starts[i]:starts[i]+sizes[i], one after another, and where each range begins."""
+    offsets = np.zeros(len(sizes), dtype=np.int64)
+    np.cumsum(sizes[:-1], out=offsets[1:])
+    return np.repeat(starts - offsets, sizes) + np.arange(int(sizes.sum()), dtype=np.int64), offsets
+
+
+def _range_max(scores: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The largest score in each range starts[i]:ends[i] (non-empty ranges)."""
+    rows, offsets = _range_rows(starts, ends - starts)
+    return np.maximum.reduceat(scores[rows], offsets) if len(rows) else np.zeros(0)
+
+
+def spread_top_k(scores: np.ndarray, layout: ParagraphLayout, settings: RankingSettings,
+                 k: int) -> tuple[np.ndarray, np.ndarray]:
+    """``select_top_k(spread(scores, layout, settings), k)`` without spreading every sentence's score.
+
+    With scores of 0 or more, a sentence's spread score is at most (1 + 2 × neighbour + paragraph weight) times
+    its paragraph's best score, and a lead's at most that plus the lead weight times its article's best. The
+    spread scores of the k best raw sentences give a bar the k-th best spread score reaches; only paragraphs
+    (and articles, for their leads) holding a raw score that could lift a sentence over it are spread. At a
+    million sentences that is a few thousand, where ``spread`` makes five passes over all of them.
+    """
+    if k <= 0 or not len(scores):
+        return select_top_k(spread(scores, layout, settings), k)
+    seeds, _ = select_top_k(scores, k)
+    if len(seeds) < k or float(scores.min()) < 0:  # too little scores to set a bar, or the bound does not hold
+        return select_top_k(spread(scores, layout, settings), k)
+    bar = float(np.partition(spread_at(scores, seeds, layout, settings), 0)[0])
+    if bar <= 0:
+        return select_top_k(spread(scores, layout, settings), k)
+    reach = 1.0 + 2.0 * settings.neighbour_weight + settings.paragraph_weight
+    margin = 1.0 - 1e-9  # the float sums may pass the exact bound by a few units in the last place
+    hot = np.flatnonzero(scores >= bar / reach * margin)
+    paragraphs = np.unique(np.searchsorted(layout.starts, hot, side="right") - 1)
+    candidates = [_range_rows(layout.starts[paragraphs], layout.sizes[paragraphs])[0]]
+    if settings.lead_weight and len(layout.leads):
+        hot = np.flatnonzero(scores >= bar / (reach + settings.lead_weight) * margin)
+        candidates.append(layout.leads[np.unique(np.searchsorted(layout.leads, hot, side="right") - 1)])
+    candidates = np.unique(np.concatenate(candidates))
+    values = spread_at(scores, candidates, layout, settings)
+    positive = values > 0
+    candidates, values = candidates[positive], values[positive]
+    order = np.lexsort((candidates, -values))[:k]
+    return candidates[order], values[order]
 
 
 def year_source(candidate: int, holds: Callable[[int], bool], layout: ParagraphLayout,

@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 
 from qa.search.ranking import (YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries,
-                        neighbour_scores, rank_runners_up, spread, year_source)
+                        neighbour_scores, rank_runners_up, spread, spread_at, spread_top_k, year_source)
 from qa.records import Query
+from qa.search.bm25 import select_top_k
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
 
 
@@ -46,6 +47,39 @@ def test_spread_equals_the_loop_over_sentences(seed: int) -> None:
     expected = spread_by_loop(scores.tolist(), runs.tolist(), leads.tolist(), settings)
     np.testing.assert_allclose(got, expected, rtol=1e-12)
     assert np.all(got >= scores)
+
+
+@pytest.mark.parametrize("kind", ["sparse", "dense", "ties", "one hot paragraph", "zeros", "shares off"])
+def test_spreading_only_where_the_pool_can_be_equals_spreading_everything(kind: str) -> None:
+    """spread_top_k / spread_at read only the paragraphs that can make the top k: the ids and the bits of the
+    scores must be those of spread over every sentence, then select_top_k."""
+    rng = np.random.default_rng(len(kind))
+    sizes = rng.integers(1, 30, size=3000)  # paragraphs of 1–29 sentences, ~45k sentences
+    runs = np.repeat(np.arange(len(sizes)), sizes)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    leads = np.unique(np.concatenate([[0], rng.choice(starts, size=800)]))
+    layout = ParagraphLayout.from_runs(runs, leads)
+    settings = RankingSettings()
+    scores = rng.random(len(runs))
+    if kind == "sparse":
+        scores *= rng.random(len(runs)) < 0.01
+    elif kind == "ties":
+        scores = rng.integers(0, 4, len(runs)).astype(np.float64)
+    elif kind == "one hot paragraph":
+        scores = np.zeros(len(runs))
+        scores[starts[7]:starts[7] + sizes[7]] = 1.0
+    elif kind == "zeros":
+        scores = np.zeros(len(runs))
+    elif kind == "shares off":
+        settings = replace(settings, neighbour_weight=0.0, lead_weight=0.0)
+    full = spread(scores, layout, settings)
+    for k in (1, 3, 20, 200):
+        ids, top = spread_top_k(scores, layout, settings, k)
+        want_ids, want_top = select_top_k(full, k)
+        assert ids.tolist() == want_ids.tolist() and top.tolist() == want_top.tolist(), (kind, k)
+    some = rng.integers(0, len(runs), 500)
+    assert spread_at(scores, np.concatenate([some, leads[:50], [0, len(runs) - 1]]), layout, settings).tolist() == \
+        full[np.concatenate([some, leads[:50], [0, len(runs) - 1]])].tolist()
 
 
 def test_spread_of_nothing_and_of_one_sentence() -> None:
