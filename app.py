@@ -15,12 +15,13 @@ from qa.text.loading import ARTICLE_SUFFIXES
 
 SEEDS = Path(__file__).resolve().with_name("seeds")
 INDEX_DIR = os.environ.get("QA_INDEX", "").strip()  # a persistent index (python -m qa index) instead of seeds/
+CLUSTER = os.environ.get("QA_CLUSTER", "").strip()  # or a Dask scheduler serving a sharded index (python -m qa cluster)
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def shared_index(key: str) -> qa.Index:
     """The index every visitor shares, made once per process (``key`` is the cache key: new articles, new index)."""
-    index = s.shared_index(INDEX_DIR, SEEDS)
+    index = s.shared_index(INDEX_DIR, SEEDS, CLUSTER)
     d.word_tagger(index.analyzer)  # the highlighter's tagger, made with the index rather than at the first answer
     return index
 
@@ -84,7 +85,7 @@ with st.sidebar:
     st.markdown(f"#### {d.ui('articles', uis)}")
     filter_box, articles_box = st.container(), st.container()
     # A persistent index is shared and can be large: uploads (indexed with it per visitor) are for seeds/ only.
-    files = None if INDEX_DIR else st.file_uploader(
+    files = None if INDEX_DIR or CLUSTER else st.file_uploader(
         d.ui("upload", uis), type=[x.lstrip(".") for x in ARTICLE_SUFFIXES], accept_multiple_files=True,
         key="files", help=d.ui("upload_help", uis))
     if files is not None or not INDEX_DIR:
@@ -92,7 +93,7 @@ with st.sidebar:
     notes_box, actions = st.container(), st.container()
 
 try:
-    key = f"QA_INDEX={INDEX_DIR}" if INDEX_DIR else s.corpus_key(SEEDS)
+    key = f"QA_CLUSTER={CLUSTER}" if CLUSTER else f"QA_INDEX={INDEX_DIR}" if INDEX_DIR else s.corpus_key(SEEDS)
     with st.spinner(d.ui("loading", uis), show_time=False):
         base = shared_index(key)
         uploaded = [(f.name, f.getvalue()) for f in files or []]

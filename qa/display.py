@@ -47,6 +47,7 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "unusable_file": ("有一個檔案無法使用：{problem}", "有一个文件无法使用：{problem}"),
     "intro": ("開頭", "开头"),
     "truncated": ("問題太長，只用了前 {n} 個字。", "问题太长，只用了前 {n} 个字。"),
+    "unsearched": ("這部分文章沒有搜尋到（沒有在線的伺服器存有它）：{parts}", "这部分文章没有搜索到（没有在线的服务器存有它）：{parts}"),
     "share": ("分享", "分享"),
     "share_help": ("打開這個連結就會問同一個問題：", "打开这个链接就会问同一个问题："),
     "share_upload_note": ("這個回答來自你上傳的文章：別人打開連結時看不到那篇文章。",
@@ -702,6 +703,7 @@ class Turn:
     suggestions: tuple[Suggestion, ...] = ()  # sections suggested when nothing answered
     scope: tuple[str, ...] = ()  # the titles the article filter kept, when it was on
     notice: str = ""  # the engine's reason there is no answer (「文章沒有提到「劉強東」。」), Traditional script
+    unsearched: tuple[str, ...] = ()  # parts of a cluster's corpus not searched (no live worker held them)
 
     @property
     def asked(self) -> bool:
@@ -718,6 +720,8 @@ def reply_head_html(turn: Turn, script: str, analyzer: Analyzer, uis: str) -> st
         titles = "、".join(f"《{convert(t, script, analyzer)}》" for t in turn.scope[:3])
         more = ui("more_articles", uis, n=len(turn.scope)) if len(turn.scope) > 3 else ""
         parts.append(notice_html(ui("scope", uis, titles=titles + more), "scope"))
+    if turn.unsearched:
+        parts.append(notice_html(ui("unsearched", uis, parts="；".join(turn.unsearched))))
     source = turn.share[0] if len(turn.share) > 1 else None  # the earlier question a follow-up carried words from
     parts.append(understood_html(turn.query, script, analyzer, uis, source))
     if not turn.answers:

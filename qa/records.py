@@ -124,6 +124,7 @@ class Reply:
     #                    answer asked for: see ``kind``), "relevance" (too little of the question matched), or ""
     missing: tuple[str, ...] = ()  # names/numbers the question asks about that no article mentions, as written
     kind: str = ""  # the kind of answer asked for and not found: "date", "number" or "price"
+    unsearched: tuple[str, ...] = ()  # parts of a sharded corpus no live worker held, so not searched (a cluster)
 
     def notice(self) -> str:
         """A plain sentence saying why there is no answer (Traditional script), or "" when there are answers."""

@@ -60,12 +60,18 @@ def corpus_key(folder: Path) -> str:
     return digest.hexdigest()
 
 
-def shared_index(index_dir: str, seeds: Path) -> Index:
-    """The index every visitor shares: a persistent index (rebuilt first if stale), or the articles in ``seeds``."""
+def shared_index(index_dir: str, seeds: Path, cluster: str = "") -> Index:
+    """The index every visitor shares: the one a Dask cluster serves (``cluster``: its scheduler's address), a
+    persistent index (sharded or not; rebuilt first if stale), or the articles in ``seeds``."""
+    if cluster:
+        from qa.corpus.cluster import connect  # Dask is imported only when a cluster is asked for
+
+        return connect(cluster)
     if index_dir:
+        from qa.corpus.shards import is_sharded, open_shards
         from qa.corpus.store import open_index
 
-        return open_index(index_dir)
+        return open_shards(index_dir) if is_sharded(index_dir) else open_index(index_dir)
     return load_corpus(seeds)
 
 
@@ -221,7 +227,7 @@ def answer_turn(question: str, index: Index, turns: Sequence[d.Turn], chosen: Se
     searched = index.articles[:MAX_LISTED] if chosen is None else [index.articles[i] for i in chosen[:MAX_LISTED]]
     suggestions = () if answers else tuple(d.suggest_sections(text, searched, index.analyzer))
     scope = () if chosen is None else tuple(index.articles[i].title or index.articles[i].name for i in chosen)
-    return d.Turn(text, answers, query, "", cut, share, suggestions, scope, reply.notice())
+    return d.Turn(text, answers, query, "", cut, share, suggestions, scope, reply.notice(), reply.unsearched)
 
 
 @dataclass(frozen=True)
@@ -272,7 +278,10 @@ def normalised_titles(index: Index) -> tuple[str, ...]:
 
 def answering_index(index: Index, chosen: Sequence[int] | None) -> Index:
     """The index the questions go to: all articles, or only the chosen ones."""
-    return index if chosen is None else only_articles(index, list(chosen))
+    if chosen is None:
+        return index
+    # A sharded index (here or on a cluster) filters on each shard; one index wraps its scorers.
+    return index.only(list(chosen)) if hasattr(index, "only") else only_articles(index, list(chosen))
 
 
 def in_use_caption(index: Index, chosen: Sequence[int] | None, script: str, uis: str) -> str:

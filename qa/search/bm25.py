@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import copy
 from collections import Counter
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
@@ -303,9 +304,17 @@ class BM25:
         self.idf_values = self._idf(document_frequency, size)
         self._finish()
 
-    def _finish(self, tf_max: int | None = None) -> None:
+    def as_part(self, avgdl: float) -> "BM25":
+        """This index scoring as one part of a larger corpus whose sentences have mean length ``avgdl`` (its
+        ``idf_values`` must already be the corpus's: ``qa.corpus.shards``): each sentence then scores exactly as
+        in one index of the whole corpus. The arrays are shared, not copied."""
+        part = copy.copy(self)
+        part._finish(self.tf_max, avgdl)
+        return part
+
+    def _finish(self, tf_max: int | None = None, avgdl: float | None = None) -> None:
         self.size = len(self.lengths)
-        self.avgdl = float(self.lengths.sum()) / self.size if self.size else 0.0
+        self.avgdl = avgdl if avgdl is not None else float(self.lengths.sum()) / self.size if self.size else 0.0
         self.idf = TermValues(self.vocabulary, self.idf_values)
         # A contribution is idf × a value that depends only on (tf, sentence length): tabulate that value for
         # every length the corpus has and every tf, so a query looks it up instead of dividing per posting.
@@ -356,14 +365,7 @@ class BM25:
         return weights
 
     def _idf(self, document_frequency: np.ndarray, size: int) -> np.ndarray:
-        """rank-bm25's idf: Okapi's log(N-n+.5) - log(n+.5) (negatives replaced by epsilon × mean idf), or Plus's."""
-        n = document_frequency.astype(np.float64)
-        if self.settings.variant == "plus":  # rank-bm25's BM25Plus: log((N + 1) / n)
-            return np.log((size + 1) / n)
-        idf = np.log(size - n + 0.5) - np.log(n + 0.5)
-        if len(idf):
-            idf[idf < 0] = self.settings.epsilon * (idf.sum() / len(idf))
-        return idf
+        return inverse_document_frequency(document_frequency, size, self.settings)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything, the terms included, as arrays (what ``from_arrays`` takes back)."""
@@ -474,6 +476,18 @@ class BM25:
         """How many sentences hold the term."""
         term_id = self.vocabulary.get(term)
         return 0 if term_id is None else int(self.indptr[term_id + 1] - self.indptr[term_id])
+
+
+def inverse_document_frequency(document_frequency: np.ndarray, size: int, settings: BM25Settings) -> np.ndarray:
+    """rank-bm25's idf of terms held by ``document_frequency`` of ``size`` sentences: Okapi's log(N-n+.5) - log(n+.5)
+    (negatives replaced by epsilon × the mean idf of all the terms given), or Plus's log((N + 1) / n)."""
+    n = document_frequency.astype(np.float64)
+    if settings.variant == "plus":
+        return np.log((size + 1) / n)
+    idf = np.log(size - n + 0.5) - np.log(n + 0.5)
+    if len(idf):
+        idf[idf < 0] = settings.epsilon * (idf.sum() / len(idf))
+    return idf
 
 
 DENSE_FROM = 8  # top_k: past one posting in this many sentences, select over every score, not the postings

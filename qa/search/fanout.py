@@ -37,6 +37,7 @@ class Plan:
 
     query: Query
     top_k: int
+    ranking: RankingSettings  # every part ranks with the asker's settings
     queries: dict[str, dict[str, float]]  # field → term → weight, in the order the terms are scored
     own: tuple[str, ...]  # a follow-up's own words: an answer must hold one (empty: no such filter)
     select: int  # how many candidates the ranking keeps before the runners-up are re-ranked
@@ -72,7 +73,7 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
     # Carried terms weigh as they rank (``carried_weight``): a follow-up is judged mostly on its own words.
     word_weights = {t: analyzer.language_weight(t) * (ranking.carried_weight if t in query.carried else 1.0)
                     for t in dict.fromkeys(query.terms)}
-    return Plan(query, top_k, queries, own, select, pool, wanted, rerank, grams, word_weights)
+    return Plan(query, top_k, ranking, queries, own, select, pool, wanted, rerank, grams, word_weights)
 
 
 @dataclass(frozen=True)

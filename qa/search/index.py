@@ -46,45 +46,16 @@ def sentence_terms(articles: Sequence[Article], analyzer: Analyzer) -> dict[str,
     return fields
 
 
-@dataclass
-class Index:
-    """Articles, and BM25 scorers (one per field) over all their sentences.
+class Asking:
+    """How a question is read and replied to, over an index's primitives: ``Index`` (one in this process) and the
+    sharded indexes of ``qa.corpus`` (in shards here, or on a cluster) reply alike.
 
-    Build it with ``index_text``/``load_corpus``; a saved index is restored with ``Index.from_parts``.
+    A subclass gives ``analyzer``, ``ranking``, ``sentence_count``, ``fields`` and ``parts()`` (the index's parts,
+    ready for one question: ``qa.search.fanout``), ``held_grams``, ``holds`` and ``_global_id``.
     """
 
-    articles: tuple[Article, ...]
     analyzer: Analyzer
-    settings: BM25Settings = field(default_factory=BM25Settings)
-    problems: tuple[str, ...] = ()  # files that could not be used, one line each
-    scorers: dict[str, BM25] = field(default_factory=dict)  # field name → BM25 over all sentences
-    ranking: RankingSettings = field(default_factory=RankingSettings)  # query-time only: nothing stored
-
-    def __post_init__(self) -> None:
-        # Global sentence id → (article index, sentence index within the article).
-        # ``articles`` is a tuple of Article, or a qa.search.table.ArticleTable (columns, for large corpora).
-        self.refs = sentence_refs(self.articles)
-        # Global ids of each article's first sentence (in order, so they start the articles' runs).
-        leads = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
-        self.layout = ParagraphLayout.from_runs(paragraph_runs(self.articles, self.refs), leads)
-        if not self.scorers:
-            self.scorers = {name: BM25(documents, self.settings)
-                            for name, documents in sentence_terms(self.articles, self.analyzer).items()}
-
-    @classmethod
-    def from_parts(cls, articles: tuple[Article, ...], analyzer: Analyzer, scorers: dict[str, BM25],
-                   settings: BM25Settings = BM25Settings(), problems: tuple[str, ...] = ()) -> "Index":
-        """An index from already built scorers (e.g. loaded from disk): no re-tokenizing."""
-        return cls(articles, analyzer, settings, problems, scorers)
-
-    @property
-    def bm25(self) -> BM25:
-        """The word-level scorer."""
-        return self.scorers["words"]
-
-    @property
-    def sentence_count(self) -> int:
-        return len(self.refs)
+    ranking: RankingSettings
 
     def understand(self, question: str, history: Sequence[str | Exchange] = ()) -> Query:
         """How the engine reads a question: its terms, and what a follow-up takes over from ``history`` (earlier
@@ -127,22 +98,22 @@ class Index:
 
     def respond(self, query: Query, top_k: int = 3) -> Reply:
         """The reply for an already understood query: ranked answers, or why there are none."""
-        answers = answer_question(query, top_k, LocalParts([self]), self.analyzer, self.ranking, self.sentence_count,
-                                  self.scorers)
+        parts = self.parts()
+        answers = answer_question(query, top_k, parts, self.analyzer, self.ranking, self.sentence_count, self.fields)
+        unsearched = self.unsearched(parts)
         if not answers:
-            return Reply(query, refusal="relevance")
+            return Reply(query, refusal="relevance", unsearched=unsearched)
         # A price / date / number question none of whose answers holds one: the article does not say.
         # Not for a contrast follow-up: its frame's kind (何時… → 那Gopher呢？) may be answered otherwise.
         wanted = None if query.follow_up == "contrast" else wanted_kind(self.analyzer.normalize(query.question))
         if wanted and self.ranking.kind_pool and not any(KIND_TEXT[wanted].search(self.analyzer.normalize(a.text))
                                                          for a in answers):
-            return Reply(query, refusal="kind", kind=wanted)
-        return Reply(query, tuple(answers))
+            return Reply(query, refusal="kind", kind=wanted, unsearched=unsearched)
+        return Reply(query, tuple(answers), unsearched=unsearched)
 
     def missing_names(self, query: Query) -> tuple[str, ...]:
         """The names of the question (not carried ones) that no sentence, title or heading of the index holds."""
-        bigrams = self.scorers.get("bigrams")
-        if bigrams is None or not query.names:
+        if "bigrams" not in self.fields or not query.names:
             return ()
         # A name counts as held when half its character pairs are somewhere in the index: the article may write
         # it a little differently (韩国公司 ~ 韩国的公司), while a name it never mentions shares almost none.
@@ -151,10 +122,76 @@ class Index:
     def holds_half(self, text: str) -> bool:
         """Whether at least half of the (normalised) text's character pairs occur somewhere in the index."""
         grams = list(dict.fromkeys(han_ngrams(text, 2)))
-        scorer = self.scorers.get("bigrams")
-        if scorer is None or not grams:
+        if "bigrams" not in self.fields or not grams:
             return True
-        return 2 * sum(scorer.document_frequency(g) > 0 for g in grams) >= len(grams)
+        return 2 * len(self.held_grams(grams)) >= len(grams)
+
+    def _regional(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+        return self.grounding.regional(question, self.holds)
+
+    @property
+    def grounding(self) -> Grounding:
+        """Names and regional vocabulary for this index's analyzer (one per analyzer: jieba's tags load once)."""
+        return grounding_for(self.analyzer)
+
+    def unsearched(self, parts: object) -> tuple[str, ...]:
+        """The parts of the corpus a question could not be asked of, said in its reply (none for one index)."""
+        return ()
+
+
+@dataclass
+class Index(Asking):
+    """Articles, and BM25 scorers (one per field) over all their sentences.
+
+    Build it with ``index_text``/``load_corpus``; a saved index is restored with ``Index.from_parts``.
+    """
+
+    articles: tuple[Article, ...]
+    analyzer: Analyzer
+    settings: BM25Settings = field(default_factory=BM25Settings)
+    problems: tuple[str, ...] = ()  # files that could not be used, one line each
+    scorers: dict[str, BM25] = field(default_factory=dict)  # field name → BM25 over all sentences
+    ranking: RankingSettings = field(default_factory=RankingSettings)  # query-time only: nothing stored
+
+    def __post_init__(self) -> None:
+        # Global sentence id → (article index, sentence index within the article).
+        # ``articles`` is a tuple of Article, or a qa.search.table.ArticleTable (columns, for large corpora).
+        self.refs = sentence_refs(self.articles)
+        # Global ids of each article's first sentence (in order, so they start the articles' runs).
+        leads = np.flatnonzero(self.refs[:, 1] == 0) if len(self.refs) else np.zeros(0, dtype=np.int64)
+        self.layout = ParagraphLayout.from_runs(paragraph_runs(self.articles, self.refs), leads)
+        if not self.scorers:
+            self.scorers = {name: BM25(documents, self.settings)
+                            for name, documents in sentence_terms(self.articles, self.analyzer).items()}
+
+    @classmethod
+    def from_parts(cls, articles: tuple[Article, ...], analyzer: Analyzer, scorers: dict[str, BM25],
+                   settings: BM25Settings = BM25Settings(), problems: tuple[str, ...] = ()) -> "Index":
+        """An index from already built scorers (e.g. loaded from disk): no re-tokenizing."""
+        return cls(articles, analyzer, settings, problems, scorers)
+
+    @property
+    def bm25(self) -> BM25:
+        """The word-level scorer."""
+        return self.scorers["words"]
+
+    @property
+    def sentence_count(self) -> int:
+        return len(self.refs)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The scoring fields."""
+        return tuple(self.scorers)
+
+    def parts(self) -> "LocalParts":
+        """This index as the one part of its corpus (``qa.search.fanout``)."""
+        return LocalParts([self])
+
+    def held_grams(self, grams: Sequence[str]) -> set[str]:
+        """Which of the character pairs some sentence (or its title, heading) holds."""
+        scorer = self.scorers.get("bigrams")
+        return {g for g in grams if scorer is not None and scorer.document_frequency(g) > 0}
 
     def holds(self, text: str) -> bool:
         """Whether some sentence (with its title and heading) holds all the character pairs of (normalised) text."""
@@ -171,14 +208,6 @@ class Index:
                 return False
         return True
 
-    def _regional(self, question: str) -> tuple[str, tuple[tuple[str, str], ...]]:
-        return self.grounding.regional(question, self.holds)
-
-    @property
-    def grounding(self) -> Grounding:
-        """Names and regional vocabulary for this index's analyzer (one per analyzer: jieba's tags load once)."""
-        return grounding_for(self.analyzer)
-
     def _global_id(self, answer: tuple[str, int]) -> int:
         """The global sentence id of (article name, sentence id), or -1 when the index has no such sentence."""
         names = self.__dict__.get("_article_numbers")
@@ -194,7 +223,7 @@ class Index:
     # --- the steps of answering, for this index as one part of a corpus (qa/search/fanout.py) ---------------
     def field_scores(self, plan: Plan) -> dict[str, np.ndarray]:
         """Each field's BM25 scores for the question (step 1; ``peaks`` reads them, ``candidates`` consumes them)."""
-        return field_scores(self.scorers, plan.queries, self.ranking)
+        return field_scores(self.scorers, plan.queries, plan.ranking)
 
     def peaks(self, plan: Plan, raw: dict[str, np.ndarray]) -> Peaks:
         """Each field's best score, and the idf of the question's bigrams this index holds."""
@@ -205,7 +234,7 @@ class Index:
     def candidates(self, plan: Plan, raw: dict[str, np.ndarray], best: dict[str, float], offset: int = 0) -> Candidates:
         """This index's best sentences for the question, given the corpus's best field scores (step 2; ``raw`` is
         consumed); ids are shifted by ``offset``, the global id of this index's first sentence."""
-        ranking = self.ranking
+        ranking = plan.ranking
         fused = fuse(raw, best, ranking, self.sentence_count)
         previous = np.asarray(plan.query.previous, dtype=np.int64) - offset
         previous = previous[(previous >= 0) & (previous < self.sentence_count)]

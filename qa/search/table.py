@@ -291,8 +291,9 @@ class ArticleTable(Sequence[Article]):
 
 
 def article_names(articles: Sequence[Article]) -> list[tuple[str, str]]:
-    """Every article's (name, title) — from the columns when the articles are a table, without building them."""
-    if isinstance(articles, ArticleTable):
+    """Every article's (name, title) — from the columns when the articles are a table (or the shards' tables),
+    without building them."""
+    if isinstance(articles, ArticleTable) or (hasattr(articles, "names") and hasattr(articles, "titles")):
         return list(zip(articles.names, articles.titles))
     return [(article.name, article.title) for article in articles]
 
