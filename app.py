@@ -48,6 +48,7 @@ def clear_chat() -> None:
     st.session_state.turns.clear()  # in place: the download button's callable holds this list
     st.session_state.pending = []
     st.session_state.reading = None
+    st.session_state.views.clear()
     st.query_params.clear()
 
 
@@ -70,6 +71,7 @@ state.setdefault("turns", [])
 state.setdefault("pending", [])
 state.setdefault("uploads", s.Uploads())
 state.setdefault("reading", None)
+state.setdefault("views", {})  # replies as drawn (s.reply_view)
 uis = d.ui_script(state.get("script") or d.ORIGINAL, st.context.locale)
 st.html(d.uploader_style(uis))
 st.title(d.ui("title", uis), anchor=False)  # drawn first: the page shows while a cold start loads the index
@@ -160,13 +162,12 @@ for number, turn in enumerate(state.turns):
     with st.chat_message("user", avatar=":material/person:"):
         st.html(d.question_html(turn.question, uis))
     with st.chat_message("assistant", avatar=":material/menu_book:"):
-        st.html(d.reply_head_html(turn, script, index.analyzer, uis))
-        cards = d.passages(turn.answers, top_k, context)
-        phrases = d.question_phrases(turn.query, index.analyzer) if cards else ()
-        for n, passage in enumerate(cards):
-            st.html(d.passage_html(passage, turn.query, script, index.analyzer, uis, phrases))
+        view = s.reply_view(state.views, turn, script, index.analyzer, uis, top_k, context)
+        st.html(view.head)
+        for n, (card, at) in enumerate(view.cards):
+            st.html(card)
             st.button(d.ui("read", uis), key=f"read-{number}-{n}", icon=":material/menu_book:", type="tertiary",
-                      on_click=open_reader, args=(passage.at, turn.question))
+                      on_click=open_reader, args=(at, turn.question))
         if turn.suggestions:
             st.caption(d.ui("look_sections", uis))
             for n, suggestion in enumerate(turn.suggestions):

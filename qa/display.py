@@ -199,7 +199,8 @@ def tidy_punctuation(text: str) -> str:
 
 
 def word_tagger(analyzer: Analyzer) -> "jieba.posseg.POSTokenizer":
-    """jieba's part-of-speech tagger over the analyzer's own tokenizer, made once per analyzer (~0.5 s)."""
+    """jieba's part-of-speech tagger over the analyzer's own tokenizer, made once per analyzer (~0.5 s): its
+    ``word_tag_tab`` is the dictionary's part of speech of every word."""
     held = _TAGGERS.get(id(analyzer))
     if held is None or held[0] is not analyzer:
         import jieba.posseg
@@ -212,13 +213,16 @@ _TAGGERS: dict[int, tuple[Analyzer, object]] = {}  # derived data only: the anal
 
 
 def tagged_words(text: str, analyzer: Analyzer) -> list[tuple[int, int, str, str]]:
-    """jieba's words of a shown text: (start, end) in the text as shown, the normalised word, its part of speech."""
+    """jieba's words of a shown text: (start, end) in the text as shown, the normalised word, and its part of
+    speech in jieba's dictionary ("x" for a word it does not know). The analyzer's own cut, not posseg's
+    (ten times slower): a reply's cards are drawn again on every rerun."""
     folded, origin = _folded(text, analyzer.normalize)
+    tags = word_tagger(analyzer).word_tag_tab
     words, position = [], 0
-    for pair in word_tagger(analyzer).cut(folded):
-        start, position = position, position + len(pair.word)
-        if pair.word.strip() and not _PUNCT_OR_SPACE.match(pair.word):
-            words.append((origin[start], origin[position - 1] + 1, pair.word, pair.flag))
+    for word in analyzer.tokenizer.cut(folded, HMM=analyzer.settings.hmm):
+        start, position = position, position + len(word)
+        if word.strip() and not _PUNCT_OR_SPACE.match(word):
+            words.append((origin[start], origin[position - 1] + 1, word, tags.get(word, "x")))
     return words
 
 
@@ -233,11 +237,10 @@ def word_groups(text: str, terms: Iterable[str], analyzer: Analyzer, phrases: It
     """
     terms = {t for t in terms if t}
     longer = [t for t in terms if len(t) >= 2]
-    tags = word_tagger(analyzer).word_tag_tab
     words = tagged_words(text, analyzer)
 
     def noun(word: str, flag: str) -> bool:
-        return tags.get(word, flag).startswith("n")
+        return flag.startswith("n")
 
     marked = [w in terms and (len(w) >= 2 or noun(w, flag)) or (len(w) >= 2 and any(t in w for t in longer))
               for _, _, w, flag in words]
@@ -245,7 +248,7 @@ def word_groups(text: str, terms: Iterable[str], analyzer: Analyzer, phrases: It
     for i, (start, end, word, flag) in enumerate(words):
         if marked[i]:
             spans.append((start, end))
-        elif len(word) == 1 and word in terms and (noun(word, flag) or tags.get(word, flag) == "k"):
+        elif len(word) == 1 and word in terms and (noun(word, flag) or flag == "k"):
             if i > 0 and marked[i - 1] and words[i - 1][1] == start:  # a suffix joins the word before it
                 spans[-1] = (spans[-1][0], end)
             elif i + 1 < len(words) and marked[i + 1] and words[i + 1][0] == end:
@@ -369,9 +372,14 @@ def passages(answers: Sequence[Answer], top_k: int, context: bool = True) -> lis
         touching = [g for g in groups if g["doc"] == answer.doc and g["section"] == answer.section
                     and g["low"] <= high + 1 and low <= g["high"] + 1]
         if not touching:
+            # The same words elsewhere (an article repeating a sentence, two copies of one article): shown once.
+            elsewhere = {text for g in groups for text, _ in g["sentences"].values()}
+            if answer.text in elsewhere:
+                continue
             if len(groups) >= top_k:
                 break
-            groups.append({"doc": answer.doc, "section": answer.section, "low": low, "high": high,
+            shown = {i: v for i, v in shown.items() if i == answer.sentence_id or v[0] not in elsewhere}
+            groups.append({"doc": answer.doc, "section": answer.section, "low": min(shown), "high": max(shown),
                            "sentences": dict(shown), "answers": [answer]})
             continue
         if len(set(shown).union(*(g["sentences"] for g in touching))) > MAX_PASSAGE:

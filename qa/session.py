@@ -20,7 +20,7 @@ from qa.search.bm25 import BM25, TermMerger
 from qa.search.index import Index, load_corpus
 from qa.search.query import question_problem, truncate_question
 from qa.search.table import ArticleTable
-from qa.search.tokens import AnalyzerSettings, shared_analyzer
+from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 from qa.text.loading import ARTICLE_SUFFIXES, LoadError, article_files, decode_bytes
 
 MAX_ANSWERS = 5  # cards a reply may show; the sidebar chooses how many
@@ -31,6 +31,7 @@ MAX_CHOICES = 1000  # beyond this many articles the filter is a title search, no
 MAX_EXAMPLES = 4
 MAX_PILLS = 12  # up to this many articles the filter is a row of buttons, beyond it a list to search
 MAX_SECTIONS = 40  # sections listed (as reader buttons) per article in the sidebar
+MAX_VIEWS = 200  # replies kept drawn per visitor (turns × display settings)
 MAX_READABLE = 100_000  # articles looked through for a reader link's article (a persistent index can hold more)
 
 
@@ -301,3 +302,28 @@ def examples_shown(uploads: Uploads, shared: tuple[str, ...]) -> tuple[str, ...]
 def turn_asking(turns: Sequence[d.Turn], question: str | None) -> d.Turn | None:
     """The latest asked turn of this question (the reader view marks its words and links to it), if any."""
     return next((t for t in reversed(turns) if t.asked and t.question == question), None) if question else None
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    """A reply as drawn: its head's HTML and, for each card, its HTML and its reader link value."""
+
+    head: str
+    cards: tuple[tuple[str, str], ...] = ()
+
+
+def reply_view(cache: dict, turn: d.Turn, script: str, analyzer: Analyzer, uis: str, top_k: int,
+               context: bool) -> ReplyView:
+    """A turn's reply drawn once per turn and display settings (``cache`` lives in the visitor's session):
+    every rerun draws the whole chat again, and marking whole words costs ~5 ms a card."""
+    key = (id(turn), script, uis, top_k, context)
+    held = cache.get(key)
+    if held is None or held[0] is not turn:  # an id is reused only after its turn is gone
+        cards = d.passages(turn.answers, top_k, context)
+        phrases = d.question_phrases(turn.query, analyzer) if cards else ()
+        view = ReplyView(d.reply_head_html(turn, script, analyzer, uis),
+                         tuple((d.passage_html(p, turn.query, script, analyzer, uis, phrases), p.at) for p in cards))
+        if len(cache) >= MAX_VIEWS:
+            cache.clear()
+        held = cache[key] = (turn, view)
+    return held[1]

@@ -415,3 +415,12 @@ def test_share_questions_of_a_follow_up_chain(seed_index: qa.Index) -> None:
 def test_no_answer_html_says_the_engines_reason() -> None:
     html = d.no_answer_html(False, d.TRADITIONAL, "文章沒有提到「<b>劉強東</b>」。")
     assert "文章沒有提到「&lt;b&gt;劉強東&lt;/b&gt;」" in html and "文章裡找不到" not in html
+
+
+def test_the_same_text_twice_in_an_article_is_shown_once(analyzer) -> None:
+    # Two copies of one paragraph (an uploaded article pasted twice): the cards never repeat a sentence's text.
+    paragraph = "火星南極的冰層下有液態水。雷達顯示湖的寬度是二十公里。探測器在隕石坑著陸。"
+    index = qa.index_text(f"# 火星\n\n## 水\n\n{paragraph}\n\n## 又一次\n\n{paragraph}\n", analyzer=analyzer)
+    answers = index.ask("火星南極的冰層下有什麼", top_k=15)
+    texts = [t for p in d.passages(answers, 5) for t in p.texts]
+    assert texts and len(texts) == len(set(texts))

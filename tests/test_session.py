@@ -163,3 +163,14 @@ def test_a_cards_link_opens_its_passage(seed_index: qa.Index) -> None:
     reading = s.reading_at(passage.at, seed_index)
     assert (reading.first, reading.last, reading.best) == (passage.first, passage.last, passage.best)
     assert s.turn_asking([turn], turn.question) is turn and s.turn_asking([turn], "別的") is None
+
+
+def test_a_reply_is_drawn_once_per_turn_and_settings(seed_index: qa.Index) -> None:
+    turn = s.answer_turn("金融科技如何聯通產業前後端", seed_index, [])
+    cache: dict = {}
+    view = s.reply_view(cache, turn, d.ORIGINAL, seed_index.analyzer, d.TRADITIONAL, 3, True)
+    assert view.head + "".join(h for h, _ in view.cards) == d.turn_html(turn, d.ORIGINAL, seed_index.analyzer,
+                                                                        d.TRADITIONAL, 3, True)
+    assert s.reply_view(cache, turn, d.ORIGINAL, seed_index.analyzer, d.TRADITIONAL, 3, True) is view
+    fewer = s.reply_view(cache, turn, d.ORIGINAL, seed_index.analyzer, d.TRADITIONAL, 1, True)
+    assert len(fewer.cards) == 1 and len(cache) == 2
