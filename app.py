@@ -137,6 +137,7 @@ if not state.get("linked"):  # a shared /?q=…&at=… link asks its questions a
     state.pending.extend(st.query_params.get_all("q")[:s.MAX_LINKED])
     if st.query_params.get("at"):
         state.reading = st.query_params["at"]
+        state.reading_question = (st.query_params.get_all("q") or [None])[-1]  # its words are marked there
 if typed := st.chat_input(d.ui("placeholder", uis), key="ask"):
     state.pending.append(typed)
 while state.pending:

@@ -380,6 +380,7 @@ def test_a_card_opens_the_reader_at_its_passage_and_the_link_reopens_it() -> Non
     # Someone opening that link: the question is asked and the reader opens at the same passage.
     other = new_visitor({"q": FINTECH_QUESTION, "at": card})
     assert len(replies(other)) == 1 and 'id="qa-at"' in reader(other)
+    assert "<mark>" in reader(other)  # the linked question's words are marked in the passage
     first, last = (int(x) for x in card.split(":")[1].split("@")[0].split("-"))
     assert reader(other).count('class="qa-at') == last - first + 1
 
