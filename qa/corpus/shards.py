@@ -26,7 +26,8 @@ from typing import Iterable, Iterator, Sequence, overload
 import numpy as np
 
 from qa.corpus.build import Progress, Scan, build_index, only_articles, scan
-from qa.corpus.store import MARKER, Say, StoreError, check, load_index, read_manifest, save_index, term_key
+from qa.corpus.store import (MARKER, Say, StoreError, check, load_index, read_manifest, replace_folder, save_index,
+                             term_key)
 from qa.records import Article
 from qa.search.bm25 import BM25Settings, inverse_document_frequency
 from qa.search.fanout import Parts
@@ -212,7 +213,7 @@ def build_shards(sources: str | Path | Iterable[str | Path], path: str | Path, c
                         {field: float(lengths[field]) / sentences for field in fields},
                         scanned.sources, content, tuple(problems))
         (temporary / LAYOUT).write_text(json.dumps(layout.to_json(), ensure_ascii=False), encoding="utf-8")
-        _put_in_place(temporary, path)
+        replace_folder(temporary, path)
     except BaseException:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
@@ -258,17 +259,6 @@ def _previous_shard(path: Path, old: Layout, number: int, analyzer: Analyzer) ->
         return load_index(folder, analyzer)
     except StoreError:
         return None
-
-
-def _put_in_place(new: Path, path: Path) -> None:
-    """Move a finished folder to ``path``; whatever was there is renamed away first, then deleted."""
-    old = None
-    if path.exists():
-        old = path.parent / f".{path.name}.old-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        os.rename(path, old)
-    os.rename(new, path)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
 
 
 # --- loading and answering ------------------------------------------------------------------------------------

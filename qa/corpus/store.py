@@ -171,7 +171,7 @@ def save_index(index: Index, path: str | Path, sources: Sequence[str] = (), cont
                          f"choose a folder you can write to with --out") from None
     try:
         _write(index, table, temporary, sources, content, fingerprint)
-        _replace(temporary, path)
+        replace_folder(temporary, path)
     except BaseException as error:
         shutil.rmtree(temporary, ignore_errors=True)
         if isinstance(error, OSError):
@@ -259,7 +259,7 @@ def _remove_leftovers(path: Path) -> None:
             shutil.rmtree(leftover, ignore_errors=True)
 
 
-def _replace(new: Path, path: Path) -> None:
+def replace_folder(new: Path, path: Path) -> None:
     """Move a finished folder into place; an existing index is renamed away first, then deleted."""
     old = None
     if path.exists():
