@@ -130,9 +130,12 @@ def test_undecodable_lines_on_stdin_are_noted_and_answered() -> None:
     assert err.count("not UTF-8") == 1 and out.count("問：") == 2
 
 
-@pytest.mark.parametrize("out", ["afile/sub", "/proc/qa-index"])
+@pytest.mark.parametrize("out", ["afile/sub", "/proc/qa-index", "readonly/index"])
 def test_an_index_folder_that_cannot_be_written_is_one_line_and_exit_2(tmp_path, out) -> None:
     (tmp_path / "afile").write_text("a file, not a folder", encoding="utf-8")
+    (tmp_path / "readonly").mkdir(mode=0o555)
+    if out.startswith("readonly") and os.geteuid() == 0:
+        pytest.skip("root writes into a read-only folder (the /proc case stands for it)")
     target = out if out.startswith("/") else str(tmp_path / out)
     code, _, err = run_bytes("index", "seeds", "--out", target, "--workers", "1")
     errors = [line for line in err.splitlines() if line.startswith("error:")]

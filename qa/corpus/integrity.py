@@ -159,7 +159,8 @@ def read_manifest_file(path: Path) -> dict:
     except OSError as error:
         raise StoreError(f"{file} is unreadable ({error.strerror or error}); check the folder's permissions") from None
     if not stat.S_ISREG(info.st_mode):
-        raise StoreError(f"{file} is not a regular file (a link or a device); an index holds only its own files")
+        raise StoreError(f"{file} is not a regular file (a link or a device); an index holds only its own files — "
+                         "rebuild the index")
     if info.st_size > MAX_MANIFEST_BYTES:
         raise StoreError(f"{file} is unreadable ({info.st_size:,} bytes, far more than a manifest holds); rebuild the index")
     try:

@@ -43,19 +43,30 @@ def free_port() -> int:
 @contextmanager
 def app_server(port: int | None = None, timeout: float = 30.0, app: Path | None = None) -> Iterator[str]:
     """Run ``streamlit run app.py`` headless on 127.0.0.1 and yield its URL once /_stcore/health answers."""
+    with app_process(port, timeout, app) as (url, _):
+        yield url
+
+
+@contextmanager
+def app_process(port: int | None = None, timeout: float = 30.0, app: Path | None = None,
+                options: Sequence[str] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+    """``app_server`` yielding the URL and the server's process (its pid is the server's own: memory is measured
+    there); ``options`` are more ``--section.option value`` arguments for ``streamlit run``."""
     port = port or free_port()
     app = app or ROOT / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port), "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none"]
-    process = subprocess.Popen(command, cwd=app.parent, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+               "--server.fileWatcherType", "none", *options]
+    # Output to a file, not a pipe: a long run's log must never fill a pipe nobody reads and stall the server.
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-                raise RuntimeError(f"streamlit exited with {process.returncode}:\n{output}")
+                log.seek(0)
+                raise RuntimeError(f"streamlit exited with {process.returncode}:\n{log.read().decode(errors='replace')}")
             try:
                 with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
                     if response.status == 200:
@@ -65,7 +76,7 @@ def app_server(port: int | None = None, timeout: float = 30.0, app: Path | None 
             if time.monotonic() > deadline:
                 raise RuntimeError(f"streamlit did not answer on {url} within {timeout:.0f} s")
             time.sleep(0.05)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:
@@ -73,8 +84,7 @@ def app_server(port: int | None = None, timeout: float = 30.0, app: Path | None 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.stdout:
-            process.stdout.close()
+        log.close()
 
 
 def launch_browser(playwright):  # -> playwright Browser (untyped: playwright is a test/bench dependency only)

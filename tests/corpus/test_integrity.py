@@ -107,6 +107,19 @@ def symlink_to_copy(path: Path) -> None:
     os.symlink(outside, path / "table.names.bytes.npy")
 
 
+def manifest_link(path: Path) -> None:
+    """manifest.json replaced by a link to an identical copy outside the folder."""
+    outside = path.parent / "elsewhere.json"
+    shutil.copy(path / store.MANIFEST, outside)
+    (path / store.MANIFEST).unlink()
+    os.symlink(outside, path / store.MANIFEST)
+
+
+def file_to_folder(path: Path) -> None:
+    (path / "table.raw_ptr.npy").unlink()
+    (path / "table.raw_ptr.npy").mkdir()
+
+
 def nested(path: Path) -> None:
     (path / store.MANIFEST).write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
 
@@ -149,6 +162,8 @@ CORRUPTIONS = {
     "D2 parent path listed": (edit_manifest(lambda m: m["files"].update({"../../../etc/passwd": {"bytes": 1, "sha256": "0" * 64}})),
                               "'../../../etc/passwd' is not a plain file name"),
     "D2 a file is a symlink": (symlink_to_copy, "table.names.bytes.npy is a symbolic link"),
+    "D2 the manifest is a symlink": (manifest_link, "manifest.json is not a regular file"),
+    "D2 a file is a folder": (file_to_folder, "table.raw_ptr.npy is not a regular file"),
     "D4 deeply nested manifest": (nested, "nested too deeply"),
     "D4 files is a list": (edit_manifest(lambda m: m.update(files=[])), "files must be an object"),
     "D4 k1 is a string": (edit_manifest(lambda m: m["bm25"].update(k1="x")), "bm25.k1 must be a number"),
@@ -294,3 +309,106 @@ def test_the_schema_and_the_loader_agree_on_a_real_manifest(built: Path) -> None
     manifest = manifest_of(built)
     assert integrity.manifest_problem(manifest) == ""
     assert set(manifest["files"]) == integrity.required_files(manifest["fields"])
+
+
+# --- properties (issue 10): whatever a manifest holds, the loader refuses it in one line or loads a true index ----
+
+import jsonschema  # noqa: E402
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20) | st.sampled_from(["0" * 64, "a" * 64, "okapi", "table.raw_bytes.npy", "../x", "/etc/passwd"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=12), inner, max_size=4),
+    max_leaves=12)
+
+
+def _paths(value: object, at: tuple = ()) -> list[tuple]:
+    """Every place inside a JSON value (the value itself included)."""
+    found = [at]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, at + (key,))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            found += _paths(item, at + (i,))
+    return found
+
+
+@st.composite
+def damaged_manifests(draw, manifest: dict) -> object:
+    """A real manifest with one to three places replaced, removed or added to."""
+    value = json.loads(json.dumps(manifest))
+    for _ in range(draw(st.integers(1, 3))):
+        at = draw(st.sampled_from(_paths(value)))
+        if not at:
+            value = draw(JSON)
+            continue
+        parent = value
+        for step in at[:-1]:
+            parent = parent[step]
+        how = draw(st.sampled_from(["replace", "remove", "add"]))
+        if how == "replace":
+            parent[at[-1]] = draw(JSON)
+        elif how == "remove":
+            del parent[at[-1]]
+        elif isinstance(parent, dict):
+            parent[draw(st.text(max_size=12) | st.sampled_from(["table.x.npy", "..", "a/b"]))] = draw(JSON)
+        else:
+            parent.insert(draw(st.integers(0, len(parent))), draw(JSON))
+        if not isinstance(value, (dict, list)):
+            break
+    return value
+
+
+# The hand validator is stricter than the JSON Schema standard in one way: 1.0 is a number, never an integer.
+STRICT = jsonschema.validators.extend(
+    jsonschema.Draft202012Validator,
+    type_checker=jsonschema.Draft202012Validator.TYPE_CHECKER.redefine(
+        "integer", lambda _, value: isinstance(value, int) and not isinstance(value, bool)))
+
+
+@pytest.fixture(scope="module")
+def stored(tmp_path_factory, analyzer) -> Path:
+    """One index built for the property tests (hypothesis runs many examples against it; each puts it back)."""
+    root = tmp_path_factory.mktemp("property-articles")
+    shutil.copy(SEED_PATH, root / SEED_PATH.name)
+    (root / "tea.txt").write_text("紅茶\n\n飲用紅茶的習慣最早在歐洲的宮廷流行。後來才傳到民間。", encoding="utf-8")
+    path = tmp_path_factory.mktemp("property-index") / "index"
+    store.build(root, path, analyzer, workers=1)
+    return path
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_the_hand_validator_agrees_with_jsonschema(stored: Path, data) -> None:
+    manifest = data.draw(damaged_manifests(manifest_of(stored)))
+    problem = integrity.schema_problem(manifest, integrity.MANIFEST_SCHEMA)
+    assert (problem == "") == STRICT(integrity.MANIFEST_SCHEMA).is_valid(manifest), problem
+    assert "\n" not in problem
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_damaged_manifest_is_refused_in_one_line_or_loads_a_true_index(stored: Path, analyzer, data) -> None:
+    original = (stored / store.MANIFEST).read_bytes()
+    manifest = data.draw(damaged_manifests(json.loads(original)))
+    raw = data.draw(st.sampled_from(["json", "bytes"]))
+    try:
+        if raw == "json":
+            write_manifest(stored, manifest)
+        else:  # or the manifest's bytes cut, or changed in a few places
+            blob = bytearray(original[:data.draw(st.integers(0, len(original)))])
+            for _ in range(data.draw(st.integers(0, 3))):
+                if blob:
+                    blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(st.integers(0, 255))
+            (stored / store.MANIFEST).write_bytes(bytes(blob))
+        try:
+            index = store.load_index(stored, analyzer)
+        except store.StoreError as error:
+            assert "\n" not in str(error) and str(stored) in str(error)
+            assert not store.check(stored, source=False).ok
+        else:  # only what the answers never read was changed: the index answers as built
+            assert index.ask("飲用紅茶的習慣最早在哪裡流行？")[0].text == "飲用紅茶的習慣最早在歐洲的宮廷流行。"
+    finally:
+        (stored / store.MANIFEST).write_bytes(original)

@@ -60,3 +60,52 @@ def test_article_files_finds_txt_and_md_recursively(tmp_path) -> None:
     assert [p.relative_to(tmp_path).as_posix() for p in article_files(tmp_path)] == ["a.md", "b.txt", "notes.TXT", "sub/c.txt"]
     with pytest.raises(LoadError, match="no such file"):
         article_files(tmp_path / "nope")
+
+
+# --- properties (issue 10): any bytes are text or one LoadError; text saved in a supported encoding reads back ----
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+# Text an article may hold: Han, kana, Latin, digits, punctuation, emoji, line breaks; no control characters.
+ARTICLE_CHARS = st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Co", "Cn"), include_characters="\n\t")
+ARTICLE_TEXT = st.text(ARTICLE_CHARS, min_size=1, max_size=200).filter(lambda t: t.strip() and not t.startswith("\ufeff"))
+CODES = {"too_large", "bad_bom", "binary", "undecodable", "empty"}
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.one_of(st.binary(max_size=400),
+                 st.builds(lambda bom, rest: bom + rest,
+                           st.sampled_from([codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE,
+                                            codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, b""]),
+                           st.binary(max_size=400))))
+def test_any_bytes_are_text_or_one_load_error(data: bytes) -> None:
+    try:
+        text = decode_bytes(data, "x.txt")
+    except LoadError as error:
+        assert error.code in CODES and str(error).startswith("x.txt: ") and "\n" not in str(error)
+    else:
+        assert isinstance(text, str) and text.strip() and "\x00" not in text
+
+
+@settings(max_examples=100, deadline=None)
+@given(ARTICLE_TEXT, st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-16-le-bom", "utf-16-be-bom", "utf-32"]))
+def test_text_saved_as_utf_or_with_a_bom_reads_back(text: str, encoding: str) -> None:
+    if encoding.endswith("-bom"):
+        data = (codecs.BOM_UTF16_LE if "-le" in encoding else codecs.BOM_UTF16_BE) + text.encode(encoding[:-4])
+    else:
+        data = text.encode(encoding)
+    assert decode_bytes(data) == text
+
+
+HAN = st.text(st.sampled_from(SIMPLIFIED + TRADITIONAL), min_size=8, max_size=200)
+
+
+@settings(max_examples=100, deadline=None)
+@given(HAN.filter(lambda t: any("\u4e00" <= c <= "\u9fff" for c in t)), st.sampled_from(["gb18030", "big5"]))
+def test_chinese_saved_as_gb18030_or_big5_reads_back(text: str, encoding: str) -> None:
+    """Han text of the common characters (which every real article is mostly made of) in either national encoding."""
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:  # a Simplified-only character has no Big5 code
+        return
+    assert decode_bytes(data) == text

@@ -124,3 +124,69 @@ def test_a_title_may_hold_one_exclamation_or_question(title: str) -> None:
     article = structure_article(clean_text(f"{title}\n\n正文的第一句。正文的第二句。"), "note.txt")
     assert article.title == title
     assert [s.text for s in article.sentences] == ["正文的第一句。", "正文的第二句。"]
+
+
+# --- properties (issue 10): whatever the text, every sentence points at its own words in the raw text -------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+from qa.text.cleaning import garble_finder  # noqa: E402
+
+# Article-like pieces: Han text, sentence ends, quotes, pinyin readings, headings, page furniture, blank lines,
+# full-width and ASCII punctuation, spaces of several kinds, Latin words and digits.
+PIECES = st.sampled_from([
+    "金融科技", "聯通", "产业", "前後端", "互聯網的頑疾", "。", "！", "？", "……", "...", "；", "，", "、", "：",
+    "「", "」", "『", "』", "“", "”", "（", "）", "(", ")", "《", "》", "\n", "\n\n", " ", "\u3000", "\t", "\r\n",
+    "(lián)", "(dāng)", "(de)", "(AI)", "# ", "## 結語\n", "THE END\n", "本文來自網絡\n", "image.png\n",
+    "分享到：微信\n", "相關閱讀\n", "Wow! ", "3.5", "%.", "A.", " ", "\ufeff", "🙂", "\u200b", "ａｂｃ",
+])
+TEXTS = st.one_of(st.lists(PIECES, max_size=60).map("".join), st.text(max_size=300))
+
+
+def _is_subsequence(small: str, large: str) -> bool:
+    letters = iter(large)
+    return all(c in letters for c in small)
+
+
+def _check_offsets(raw: str, article: qa.Article, text_kept: bool) -> None:
+    assert article.raw == raw
+    previous = 0
+    for number, sentence in enumerate(article.sentences):
+        assert 0 <= sentence.start < sentence.end <= len(raw)
+        assert sentence.start >= previous  # in the order of the raw text, never overlapping
+        previous = sentence.end
+        assert sentence.text and sentence.text == sentence.text.strip()
+        if text_kept:  # cleaning only deletes: the sentence is its raw span with readings/furniture left out
+            span = raw[sentence.start:sentence.end]
+            assert _is_subsequence(sentence.text, span), (sentence, span)
+            assert span[0] == sentence.text[0] and span[-1] == sentence.text[-1]
+        paragraph = article.paragraphs[sentence.paragraph]
+        assert number in paragraph.sentence_ids and paragraph.section == sentence.section
+    for number, section in enumerate(article.sections):
+        assert all(article.paragraphs[p].section == number for p in section.paragraph_ids)
+    assert sorted(p for s in article.sections for p in s.paragraph_ids) == list(range(len(article.paragraphs)))
+    assert sorted(i for p in article.paragraphs for i in p.sentence_ids) == list(range(len(article.sentences)))
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS)
+def test_any_text_structures_into_sentences_at_their_raw_offsets(raw: str) -> None:
+    _check_offsets(raw, structure_article(clean_text(raw), "a.txt"), text_kept=True)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(raw=TEXTS)
+def test_offsets_hold_with_the_garble_repair(analyzer, raw: str) -> None:
+    """The GBK byte-shift repair replaces text: offsets must still be inside the raw text and in order."""
+    cleaned = clean_text(raw, garble_finder(analyzer.vocabulary, analyzer.to_simplified))
+    _check_offsets(raw, structure_article(cleaned, "a.txt"), text_kept=False)
+
+
+@settings(max_examples=100, deadline=None)
+@given(TEXTS)
+def test_split_sentences_gives_ordered_trimmed_spans(text: str) -> None:
+    previous = 0
+    for start, end in split_sentences(text):
+        assert previous <= start < end <= len(text)
+        assert not text[start].isspace() and not text[end - 1].isspace()
+        previous = end
