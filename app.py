@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from functools import partial
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 
 import streamlit as st
@@ -10,9 +11,14 @@ import streamlit as st
 import qa
 from qa import display as d
 from qa import session as s
+from qa.visitors import this_visitor
 from qa.corpus.store import StoreError
 from qa.text.loading import ARTICLE_SUFFIXES
 
+# A child process (qa.session indexes uploads in one) first imports its parent's __main__, which under Streamlit is
+# this script, unless __main__'s spec names "__main__": so it does, and a child never runs the app (it used to load
+# the seed index and draw in bare mode before every upload's indexing).
+__spec__ = ModuleSpec("__main__", None)  # noqa: A001
 SEEDS = Path(__file__).resolve().with_name("seeds")
 INDEX_DIR = os.environ.get("QA_INDEX", "").strip()  # a persistent index (python -m qa index) instead of seeds/
 CLUSTER = os.environ.get("QA_CLUSTER", "").strip()  # or a Dask scheduler serving a sharded index (python -m qa cluster)
@@ -69,7 +75,7 @@ st.html(d.STYLE)
 state = st.session_state
 state.setdefault("turns", [])
 state.setdefault("pending", [])
-state.setdefault("uploads", s.Uploads())
+visitor = this_visitor()  # their uploads, released when their connection ends (qa/visitors.py)
 state.setdefault("reading", None)
 state.setdefault("views", {})  # replies as drawn (s.reply_view)
 uis = d.ui_script(state.get("script") or d.ORIGINAL, st.context.locale)
@@ -98,9 +104,8 @@ try:
     key = f"QA_CLUSTER={CLUSTER}" if CLUSTER else f"QA_INDEX={INDEX_DIR}" if INDEX_DIR else s.corpus_key(SEEDS)
     with st.spinner(d.ui("loading", uis), show_time=False):
         base = shared_index(key)
-        uploaded = [(f.name, f.getvalue()) for f in files or []]
-        if s.upload_key(uploaded) != state.uploads.key:
-            state.uploads = s.index_uploads(uploaded, base)
+        if s.upload_key([(f.name, f.getvalue()) for f in files or []]) != visitor.uploads.key:
+            visitor.uploads = s.index_uploads([(f.name, f.getvalue()) for f in files or []], base)
 except qa.LoadError as error:
     st.error(d.escape_markdown(d.note_text("upload_bad", {"name": "seeds", "code": error.code, **error.values}, uis)))
     st.stop()
@@ -109,11 +114,11 @@ except StoreError as error:  # the operator's problem: the reason in Chinese, th
     st.code(str(error), language=None, wrap_lines=True)
     st.stop()
 with notes_box:
-    for kind, text_key, values in state.uploads.notes:
+    for kind, text_key, values in visitor.uploads.notes:
         show = st.error if kind == "error" else st.success
         show(d.escape_markdown(d.note_text(text_key, values, uis)), icon=f":material/{'error' if kind == 'error' else 'check'}:")
 
-index: qa.Index = state.uploads.index or base
+index: qa.Index = visitor.uploads.index or base
 if not index.articles:
     st.warning(d.ui("no_articles", uis))
 names = s.article_names(index.articles)
@@ -150,7 +155,7 @@ if not state.turns:
 
 
 def draw_examples() -> None:
-    examples = s.examples_shown(state.uploads, shared_examples(key))
+    examples = s.examples_shown(visitor.uploads, shared_examples(key))
     asked = {t.question for t in state.turns}
     if examples := [q for q in examples if q not in asked]:
         st.pills(d.ui("examples", uis), [d.convert(q, script, index.analyzer) for q in examples],
@@ -177,7 +182,7 @@ for number, turn in enumerate(state.turns):
         if turn.asked:
             with st.popover(d.ui("share", uis), icon=":material/link:", type="tertiary", key=f"share-{number}"):
                 st.caption(d.ui("share_help", uis))
-                if any(a.doc in state.uploads.names for a in turn.answers[:top_k]):
+                if any(a.doc in visitor.uploads.names for a in turn.answers[:top_k]):
                     st.caption(d.ui("share_upload_note", uis))
                 st.code(d.share_link(st.context.url, turn.share), language=None, wrap_lines=True)
 if state.turns:
@@ -206,7 +211,7 @@ if state.reading:
 with articles_box:
     for number, article in enumerate(index.articles[:s.MAX_LISTED]):
         label = d.escape_markdown(d.convert(article.title or article.name, script, index.analyzer))
-        with st.expander(label, icon=f":material/{'upload_file' if article.name in state.uploads.names else 'article'}:"):
+        with st.expander(label, icon=f":material/{'upload_file' if article.name in visitor.uploads.names else 'article'}:"):
             st.caption(d.ui("article_stats", uis, sections=len(article.sections), sentences=len(article.sentences)))
             for n, section in enumerate(article.sections[:s.MAX_SECTIONS]):
                 heading = d.convert(section.heading, script, index.analyzer) if section.heading else d.ui("intro", uis)

@@ -177,6 +177,8 @@ def _index_elsewhere(items: list[CorpusItem], settings: AnalyzerSettings, second
         return None, "upload_too_slow"
     try:
         context = multiprocessing.get_context("forkserver")  # never fork the server's threads
+        # Nothing preloaded: by default the fork server imports __main__, which under Streamlit is app.py itself.
+        context.set_forkserver_preload([])
         receive, send = context.Pipe(duplex=False)
         child = context.Process(target=_child, args=(items, settings, send), daemon=True)
         child.start()

@@ -306,8 +306,10 @@ def measure_memory(playwright, url: str, pid: int, files: Files, at_once: int, t
     try:
         context, page = open_app(browser, url)
         ask_in_browser(page, QUESTIONS[0], timeout_ms=120_000)  # the shared index loaded, as on a server in use
+        unused = sampler.rss()
+        upload(page, files.small[-1:], timeout_ms=300_000)  # the fork server started, as on a server in use
         context.close()
-        time.sleep(ttl + settle)
+        time.sleep(ttl + settle + 2)
         start, start_parts = sampler.rss(), sampler.parts()
         sessions = len(files.small)
         upload_times, notes = [], []
@@ -343,7 +345,8 @@ def measure_memory(playwright, url: str, pid: int, files: Files, at_once: int, t
         print(f"  start {mb(start)}; peak {mb(sampler.peak)} (+{mb(sampler.peak - start)}); "
               f"when the last closed {mb(ended)}; after the TTL {mb(after_ttl)}; "
               f"after later visitors {mb(after)} ({'+' if after >= start else '-'}{mb(abs(after - start))} from the start)")
-        print(f"  at the start: {start_parts}; at the end: {after_parts}")
+        print(f"  before any upload {mb(unused)}; at the start (one visitor has uploaded and left): {start_parts}; "
+              f"at the end: {after_parts}")
         kinds = {kind: notes.count(kind) for kind in sorted(set(notes))}
         print(f"  upload → note: median {statistics.median(upload_times):.1f} s, max {max(upload_times):.1f} s; notes: "
               f"{'; '.join(f'{n} × {kind}' for kind, n in kinds.items())}")
