@@ -104,8 +104,10 @@ try:
     key = f"QA_CLUSTER={CLUSTER}" if CLUSTER else f"QA_INDEX={INDEX_DIR}" if INDEX_DIR else s.corpus_key(SEEDS)
     with st.spinner(d.ui("loading", uis), show_time=False):
         base = shared_index(key)
-        if s.upload_key([(f.name, f.getvalue()) for f in files or []]) != visitor.uploads.key:
-            visitor.uploads = s.index_uploads([(f.name, f.getvalue()) for f in files or []], base)
+        uploaded = [(f.name, f.getvalue()) for f in files or []]
+        if s.upload_key(uploaded) != visitor.uploads.key:
+            visitor.uploads = s.index_uploads(uploaded, base)
+        del uploaded  # the bytes stay in Streamlit's file manager only, not in this run's globals
 except qa.LoadError as error:
     st.error(d.escape_markdown(d.note_text("upload_bad", {"name": "seeds", "code": error.code, **error.values}, uis)))
     st.stop()

@@ -11,7 +11,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from qa import display as d
 from qa.corpus.build import Chunk, CorpusItem, article_names, only_articles, process_items, release_freed_memory
@@ -49,7 +49,16 @@ class UploadLimits:
     processes: int = 2  # uploads indexed at once in the whole server (the others wait, within their seconds)
 
 
-LIMITS = UploadLimits()
+def limits_from(environ: Mapping[str, str]) -> UploadLimits:
+    """The limits, with ``QA_UPLOAD_SECONDS`` (a host's own time limit, say a load test's on a busy machine)."""
+    seconds = environ.get("QA_UPLOAD_SECONDS", "").strip()
+    try:
+        return UploadLimits(seconds=float(seconds)) if seconds and 0 < float(seconds) <= 3600 else UploadLimits()
+    except ValueError:
+        return UploadLimits()
+
+
+LIMITS = limits_from(os.environ)
 _INDEXING = threading.BoundedSemaphore(LIMITS.processes)
 
 
@@ -181,7 +190,12 @@ def _index_elsewhere(items: list[CorpusItem], settings: AnalyzerSettings, second
         context.set_forkserver_preload([])
         receive, send = context.Pipe(duplex=False)
         child = context.Process(target=_child, args=(items, settings, send), daemon=True)
-        child.start()
+        try:
+            child.start()
+        except OSError:  # the fork server could not start it (or it died at once): told, never a traceback
+            receive.close()
+            send.close()
+            return None, "upload_failed"
         send.close()
         try:
             if not receive.poll(max(0.0, deadline - time.monotonic())):

@@ -11,6 +11,7 @@ This module lives across reruns (``app.py`` is executed anew on each one, its gl
 """
 from __future__ import annotations
 
+import gc
 import threading
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from qa.corpus.build import release_freed_memory
 from qa.session import Uploads
 
 SLACK = 1.0  # seconds past Streamlit's TTL before an unclaimed session is closed
@@ -53,6 +55,14 @@ def close_if_gone(visitor: Visitor) -> None:
         del _LATEST[visitor.session]
     if visitor.session and runtime.exists() and not runtime.get_instance().is_active_session(visitor.session):
         runtime.get_instance().clear_user_info_for_session(visitor.session)  # closes a stored session
+        threading.Timer(SLACK, _give_back).start()  # once the event loop has closed it
+
+
+def _give_back() -> None:
+    """Collect what the closed session held and hand the freed heap back to the system (glibc keeps it: each
+    script thread's allocations leave holes in their own arena)."""
+    gc.collect()
+    release_freed_memory()
 
 
 @st.cache_resource(show_spinner=False, scope="session", on_release=release)

@@ -174,3 +174,10 @@ def test_a_reply_is_drawn_once_per_turn_and_settings(seed_index: qa.Index) -> No
     assert s.reply_view(cache, turn, d.ORIGINAL, seed_index.analyzer, d.TRADITIONAL, 3, True) is view
     fewer = s.reply_view(cache, turn, d.ORIGINAL, seed_index.analyzer, d.TRADITIONAL, 1, True)
     assert len(fewer.cards) == 1 and len(cache) == 2
+
+
+def test_the_indexing_time_limit_can_be_set_by_the_host() -> None:
+    assert s.limits_from({"QA_UPLOAD_SECONDS": "120"}).seconds == 120.0
+    for bad in ("", "soon", "-1", "0", "1e9"):  # a broken setting keeps the default, never fails the app
+        assert s.limits_from({"QA_UPLOAD_SECONDS": bad}) == s.UploadLimits()
+    assert s.limits_from({}).files == 10 and s.limits_from({}).total_bytes == 8 * 1024 * 1024

@@ -49,9 +49,11 @@ def app_server(port: int | None = None, timeout: float = 30.0, app: Path | None 
 
 @contextmanager
 def app_process(port: int | None = None, timeout: float = 30.0, app: Path | None = None,
-                options: Sequence[str] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+                options: Sequence[str] = (), env: dict[str, str] | None = None
+                ) -> Iterator[tuple[str, subprocess.Popen]]:
     """``app_server`` yielding the URL and the server's process (its pid is the server's own: memory is measured
-    there); ``options`` are more ``--section.option value`` arguments for ``streamlit run``."""
+    there); ``options`` are more ``--section.option value`` arguments for ``streamlit run``, ``env`` more
+    environment variables."""
     port = port or free_port()
     app = app or ROOT / "app.py"
     command = [sys.executable, "-m", "streamlit", "run", str(app), "--server.headless", "true",
@@ -59,7 +61,8 @@ def app_process(port: int | None = None, timeout: float = 30.0, app: Path | None
                "--server.fileWatcherType", "none", *options]
     # Output to a file, not a pipe: a long run's log must never fill a pipe nobody reads and stall the server.
     log = tempfile.TemporaryFile()
-    process = subprocess.Popen(command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT)
+    process = subprocess.Popen(command, cwd=app.parent, stdout=log, stderr=subprocess.STDOUT,
+                               env={**os.environ, **(env or {})})
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
