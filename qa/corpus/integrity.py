@@ -13,14 +13,15 @@ import json
 import os
 import re
 import stat
+import zlib
 from dataclasses import fields
 from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import STORED, BM25Settings, term_hash
-from qa.search.table import ARRAYS, STRINGS, StringColumn
+from qa.search.bm25 import STORED, BM25Settings, decode_doc_ids, term_hash
+from qa.search.table import ARRAYS, STRINGS, StringColumn, raw_text
 from qa.search.tokens import AnalyzerSettings
 
 MANIFEST = "manifest.json"
@@ -31,8 +32,9 @@ FIELD_NAME = "^[A-Za-z0-9_]+$"
 # A plain file name: no separator, no leading dot (so neither ``..`` nor a hidden file), nothing but these.
 FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 # The kinds a scoring field's arrays may have (their widths are the store format's choice, see bm25.py).
-FIELD_KINDS = {"indptr": "iu", "doc_ids": "iu", "tf": "iu", "idf_values": "f", "lengths": "iu", "term_bytes": "u",
-               "term_ptr": "i", "term_hash": "u", "term_order": "i", "tf_max": "i"}
+FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "block_ptr": "i", "block_ids": "iu", "block_ends": "i", "tf": "iu",
+               "idf_values": "f", "lengths": "iu", "term_bytes": "u", "term_ptr": "i", "term_hash": "u", "term_order": "i",
+               "tf_max": "i"}
 STRING_KINDS = {"bytes": "u", "ptr": "i"}  # an article table's string column: UTF-8 and offsets
 BM25_VARIANTS = ("okapi", "plus")
 
@@ -337,16 +339,18 @@ def _text_problem(a: Mapping[str, np.ndarray], sentence_article: np.ndarray) -> 
     starts, ends = a["sentence_start"], a["sentence_end"]
     if not (bool(np.all(starts >= 0)) and bool(np.all(ends >= starts))):
         return "table.sentence_start.npy/sentence_end.npy: a sentence ends before it starts"
-    if not (_lead_bytes(a["raw_bytes"], a["raw_ptr"]) and _lead_bytes(a["text_bytes"], a["text_ptr"])):
-        return "table.raw_bytes.npy or text_bytes.npy: an offset cuts a UTF-8 character"
-    raw_ptr = a["raw_ptr"].tolist()
-    chars = np.empty(len(raw_ptr) - 1, dtype=np.int64)
+    if not _lead_bytes(a["text_bytes"], a["text_ptr"]):
+        return "table.text_bytes.npy: an offset cuts a UTF-8 character"
+    chars = np.empty(len(a["raw_ptr"]) - 1, dtype=np.int64)
     try:
         for i in range(len(chars)):
-            chars[i] = len(bytes(a["raw_bytes"][raw_ptr[i]:raw_ptr[i + 1]]).decode("utf-8"))
+            chars[i] = len(raw_text(a, i))
+    except (zlib.error, UnicodeDecodeError):
+        return f"table.raw_bytes.npy: article {i}'s text is not UTF-8 compressed with zlib"
+    try:
         bytes(a["text_bytes"]).decode("utf-8")
     except UnicodeDecodeError:
-        return "table.raw_bytes.npy or text_bytes.npy: the text is not UTF-8"
+        return "table.text_bytes.npy: the text is not UTF-8"
     if not bool(np.all(ends <= chars[sentence_article])):
         return "table.sentence_end.npy: a sentence ends after its article's text"
     own_text = np.diff(a["text_ptr"]) > 0
@@ -364,23 +368,51 @@ def field_problem(name: str, arrays: Mapping[str, np.ndarray], sentences: int) -
     if problem := _terms_problem(where, arrays):
         return problem
     terms = range(len(arrays["term_ptr"]) - 1)
-    indptr, doc_ids, tf = arrays["indptr"], arrays["doc_ids"], arrays["tf"]
-    if not _ptr_ok(indptr, len(terms), len(doc_ids)):
-        return f"{where}.indptr.npy: the postings offsets do not cover {where}.doc_ids.npy in order"
-    if len(tf) != len(doc_ids):
+    indptr, doc_low, tf = arrays["indptr"], arrays["doc_low"], arrays["tf"]
+    if not _ptr_ok(indptr, len(terms), len(doc_low)):
+        return f"{where}.indptr.npy: the postings offsets do not cover {where}.doc_low.npy in order"
+    if len(tf) != len(doc_low):
         return f"{where}.tf.npy: one count per posting expected"
+    if problem := _blocks_problem(where, arrays, sentences):
+        return problem
     if len(arrays["lengths"]) != sentences:
         return f"{where}.lengths.npy: one length per sentence expected ({sentences:,})"
     if len(arrays["idf_values"]) != len(terms) or not bool(np.all(np.isfinite(arrays["idf_values"]))):
         return f"{where}.idf_values.npy: one finite weight per term expected"
-    if len(doc_ids) and not (int(doc_ids.min()) >= 0 and int(doc_ids.max()) < sentences):
-        return f"{where}.doc_ids.npy: a posting points outside the sentences"
     if len(tf) and int(tf.min()) < 1:
         return f"{where}.tf.npy: a posting counts its term less than once"
     if sentences and int(arrays["lengths"].min()) < 0:
         return f"{where}.lengths.npy: a negative sentence length"
     if len(arrays["tf_max"]) != 1 or int(arrays["tf_max"][0]) != (int(tf.max()) if len(tf) else 0):
         return f"{where}.tf_max.npy: not the largest count of {where}.tf.npy"
+    return ""
+
+
+def _blocks_problem(where: str, arrays: Mapping[str, np.ndarray], sentences: int) -> str:
+    """Each term's runs of postings (one per block of sentences, see ``qa.search.bm25.encode_doc_ids``) cover its
+    postings in order, in ascending blocks, and decode to sentence ids that ascend inside the term and stay
+    inside the index."""
+    indptr, block_ptr, block_ids, ends = (arrays[n] for n in ("indptr", "block_ptr", "block_ids", "block_ends"))
+    terms = len(indptr) - 1
+    if not _ptr_ok(block_ptr, terms, len(block_ids)) or len(ends) != len(block_ids):
+        return f"{where}.block_ptr.npy: the runs' offsets do not cover {where}.block_ids.npy in order"
+    df, runs = np.diff(indptr), np.diff(block_ptr)
+    if not bool(np.all((runs > 0) == (df > 0))) or (len(block_ids) and int(np.min(block_ids)) < 0):
+        return f"{where}.block_ptr.npy: a term's postings are not in runs"
+    last = block_ptr[1:][runs > 0] - 1
+    inner = np.ones(len(ends), dtype=bool)
+    inner[block_ptr[:-1][runs > 0]] = False  # a term's first run
+    steps, rising = np.diff(ends), np.diff(block_ids.astype(np.int64))
+    if (len(ends) and int(ends.min()) <= 0) or not bool(np.all(ends[last] == df[runs > 0])) \
+            or not bool(np.all(steps[inner[1:]] > 0)) or not bool(np.all(rising[inner[1:]] > 0)):
+        return f"{where}.block_ends.npy: a term's runs do not cover its postings in order"
+    ids = decode_doc_ids(arrays["doc_low"], indptr, block_ptr, block_ids, ends)
+    if len(ids) and not int(ids.max()) < sentences:
+        return f"{where}.doc_low.npy: a posting points outside the sentences"
+    within = np.ones(len(ids), dtype=bool)
+    within[indptr[:-1][df > 0]] = False  # a term's first posting
+    if not bool(np.all(np.diff(ids)[within[1:]] > 0)):
+        return f"{where}.doc_low.npy: a term's sentences are not in ascending order"
     return ""
 
 

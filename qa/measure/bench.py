@@ -392,7 +392,8 @@ def job_pipeline(job: dict) -> dict:
 
     analyzer_s, analyzer = timed(shared_analyzer)
     seconds, index = timed(lambda: build(job["corpus"], job["index"], analyzer, workers=job["workers"], reuse=False))
-    raw_bytes = int(index.articles.arrays["raw_ptr"][-1])
+    with open(job["corpus"], encoding="utf-8") as lines:  # the articles' UTF-8 (the index stores it compressed)
+        raw_bytes = sum(len(json.loads(line)["text"].encode("utf-8")) for line in lines)
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     return {"build_s": seconds, "jieba_s": analyzer_s, "articles": len(index.articles),
             "sentences": index.sentence_count, "raw_mb": raw_bytes / 2**20,

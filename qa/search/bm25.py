@@ -1,9 +1,10 @@
 """BM25 (Okapi, as rank-bm25 computes it) over a compressed inverted index: only sentences holding a query term are touched.
 
 The index is a handful of flat numpy arrays (term-major, like a CSC matrix), not a dict per sentence:
-``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_ids`` (int32, ascending) and ``tf`` (one byte
-unless a sentence repeats a term 255 times). That is 5 bytes per posting and no Python object per sentence or
-per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
+``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_low`` (the low 16 bits of each sentence id,
+ascending within a term; the term's runs per block of 65,536 sentences give the high bits, see
+``encode_doc_ids``) and ``tf`` (one byte unless a sentence repeats a term 255 times). That is 3 bytes per posting
+(plus 6 per run: at most 16 runs a term at a million sentences) and no Python object per sentence or per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
 floating-point operations in the same order as rank-bm25 (so scores stay bit-identical per term): storing it
 would cost 8 bytes more per posting, and with the character fields a million sentences hold ~85 M postings.
 """
@@ -12,7 +13,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import copy
-from collections import Counter
+from collections import Counter, defaultdict
+from itertools import chain
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -57,11 +59,12 @@ class TermCounts:
     @classmethod
     def from_documents(cls, documents: Sequence[Sequence[str]]) -> "TermCounts":
         """Count the terms of tokenized sentences."""
-        vocabulary: dict[str, int] = {}
-        lengths = np.fromiter((len(d) for d in documents), dtype=np.int32, count=len(documents))
-        # Straight into an int32 array: a Python list of ids would cost 36 bytes per token on the way.
-        token_ids = np.fromiter((vocabulary.setdefault(term, len(vocabulary)) for d in documents for term in d),
-                                dtype=np.int32, count=int(lengths.sum()))
+        lengths = np.fromiter(map(len, documents), dtype=np.int32, count=len(documents))
+        # Ids in order of first appearance, straight into an int32 array (a Python list of ids would cost 36 bytes
+        # per token on the way), with no Python frame per token: see ``_numbering``.
+        vocabulary = _numbering()
+        token_ids = np.fromiter(map(vocabulary.__getitem__, chain.from_iterable(documents)), dtype=np.int32,
+                                count=int(lengths.sum()))
         return cls.from_token_ids(tuple(vocabulary), token_ids, lengths)
 
     @classmethod
@@ -102,6 +105,14 @@ class TermCounts:
         return TermCounts(self.terms, indptr, self.term_ids[rows], self.tf[rows], self.lengths[sentence_ids])
 
 
+def _numbering() -> defaultdict:
+    """A dict that numbers keys as they are first looked up (0, 1, 2…): a missing key gets the dict's size, and
+    ``map(numbering.__getitem__, keys)`` then runs in C (~3× faster than a generator calling setdefault)."""
+    numbering: defaultdict = defaultdict()
+    numbering.default_factory = numbering.__len__
+    return numbering
+
+
 def smallest_counts(tf: np.ndarray) -> np.ndarray:
     """Term frequencies in the smallest type that holds them (sentences rarely repeat a term 255 times)."""
     top = int(tf.max()) if len(tf) else 0
@@ -116,12 +127,11 @@ class TermMerger:
     """
 
     def __init__(self) -> None:
-        self.vocabulary: dict[str, int] = {}
+        self.vocabulary: dict[str, int] = _numbering()
 
     def remap(self, counts: TermCounts) -> TermCounts:
         """The same counts with ids into this merger's vocabulary (their ``terms`` left empty)."""
-        remap = np.fromiter((self.vocabulary.setdefault(t, len(self.vocabulary)) for t in counts.terms),
-                            dtype=np.int32, count=len(counts.terms))
+        remap = np.fromiter(map(self.vocabulary.__getitem__, counts.terms), dtype=np.int32, count=len(counts.terms))
         term_ids = remap[counts.term_ids] if len(counts.terms) else counts.term_ids.astype(np.int32)
         return TermCounts((), counts.indptr, term_ids, smallest_counts(counts.tf), counts.lengths)
 
@@ -287,11 +297,11 @@ class BM25:
         columns = {"indptr": counts.indptr, "term_ids": counts.term_ids, "tf": counts.tf}
         del counts  # from here ``columns`` may hold the postings' last references: _term_major drops them
         # Term-major order, each term's sentences ascending; then decode the rows a slice at a time.
-        term_of_row, self.doc_ids, tf = _term_major(columns, size, vocabulary_size)
+        term_of_row, doc_ids, tf = _term_major(columns, size, vocabulary_size)
         self.tf = smallest_counts(tf)
         del tf
         document_frequency = np.zeros(vocabulary_size, dtype=np.int64)
-        for lo, hi in _slices(len(self.doc_ids)):
+        for lo, hi in _slices(len(doc_ids)):
             document_frequency += np.bincount(term_of_row(lo, hi), minlength=vocabulary_size)
         del term_of_row  # it holds the sort key (8 bytes a posting): free it before the vocabulary is made
         # Terms no sentence holds (left by ``select``) would shift the mean idf: rank-bm25 never sees them.
@@ -301,6 +311,9 @@ class BM25:
         document_frequency = document_frequency[used]
         self.indptr = np.zeros(len(self.term_list) + 1, dtype=np.int64)
         np.cumsum(document_frequency, out=self.indptr[1:])
+        self.lengths = smallest_lengths(self.lengths)
+        self.doc_low, self.block_ptr, self.block_ids, self.block_ends = encode_doc_ids(doc_ids, self.indptr)
+        del doc_ids
         self.idf_values = self._idf(document_frequency, size)
         self._finish()
 
@@ -342,10 +355,26 @@ class BM25:
         tf /= denominator
         return tf
 
-    def _weights(self, lo: int, hi: int, idf: float, factor: float = 1.0) -> np.ndarray:
-        """The BM25 contribution of postings lo:hi (one term's, whose idf is given) to their sentences, times
-        ``factor``."""
-        ids, tf = self.doc_ids[lo:hi], self.tf[lo:hi]
+    def _ids(self, term_id: int, lo: int, hi: int) -> np.ndarray:
+        """The sentence ids of term ``term_id``'s postings lo:hi (all of them), ascending: each posting stores the
+        low 16 bits, and the term's runs of postings in one block of 65,536 sentences give the rest."""
+        e0, e1 = int(self.block_ptr[term_id]), int(self.block_ptr[term_id + 1])
+        low = self.doc_low[lo:hi]
+        if e1 - e0 == 1:
+            ids = low.astype(np.int32)
+            base = int(self.block_ids[e0]) << BLOCK_BITS
+            if base:
+                ids += base
+            return ids
+        ends = self.block_ends[e0:e1]
+        ids = np.repeat(self.block_ids[e0:e1].astype(np.int32) << BLOCK_BITS, np.diff(ends, prepend=0))
+        ids += low
+        return ids
+
+    def _weights(self, lo: int, hi: int, idf: float, factor: float, ids: np.ndarray) -> np.ndarray:
+        """The BM25 contribution of postings lo:hi (one term's, whose idf is given, at sentences ``ids``) to their
+        sentences, times ``factor``."""
+        tf = self.tf[lo:hi]
         if self._table is not None:
             cell = self._row.take(ids)
             cell += tf
@@ -367,6 +396,10 @@ class BM25:
     def _idf(self, document_frequency: np.ndarray, size: int) -> np.ndarray:
         return inverse_document_frequency(document_frequency, size, self.settings)
 
+    def doc_ids(self) -> np.ndarray:
+        """Every posting's sentence id, term after term (decoded: 4 bytes a posting)."""
+        return decode_doc_ids(self.doc_low, self.indptr, self.block_ptr, self.block_ids, self.block_ends)
+
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything, the terms included, as arrays (what ``from_arrays`` takes back)."""
         terms = self.vocabulary if isinstance(self.vocabulary, TermTable) else TermTable.of(self.term_list)
@@ -376,9 +409,11 @@ class BM25:
     def counts(self) -> TermCounts:
         """The sentence-major counts this index was built from (to rebuild after some sentences change)."""
         term_of_row = np.repeat(np.arange(len(self.term_list), dtype=np.int32), np.diff(self.indptr))
-        order = np.argsort(self.doc_ids, kind="stable")
+        doc_ids = self.doc_ids()
+        order = np.argsort(doc_ids, kind="stable")
         indptr = np.zeros(self.size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(self.doc_ids, minlength=self.size), out=indptr[1:])
+        np.cumsum(np.bincount(doc_ids, minlength=self.size), out=indptr[1:])
+        del doc_ids
         return TermCounts(self.term_list, indptr, term_of_row[order], self.tf[order], self.lengths)
 
     def _span(self, term: str) -> tuple[int, int, int]:
@@ -392,8 +427,9 @@ class BM25:
         """The ids of the sentences holding a term (ascending) and the term's BM25 weight in each."""
         term_id, lo, hi = self._span(term)
         if term_id < 0:
-            return np.zeros(0, dtype=self.doc_ids.dtype), np.zeros(0)
-        return self.doc_ids[lo:hi], self._weights(lo, hi, float(self.idf_values[term_id]))
+            return np.zeros(0, dtype=np.int32), np.zeros(0)
+        ids = self._ids(term_id, lo, hi)
+        return ids, self._weights(lo, hi, float(self.idf_values[term_id]), 1.0, ids)
 
     def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
         """BM25 score of every sentence for the query (repeated query terms count again, as in rank-bm25).
@@ -412,8 +448,8 @@ class BM25:
             term_id, lo, hi = self._span(term)
             if hi > lo:
                 factor = count * (weights.get(term, 1.0) if weights else 1.0)
-                term_weights = self._weights(lo, hi, float(self.idf_values[term_id]), factor)
-                ids = self.doc_ids[lo:hi]
+                ids = self._ids(term_id, lo, hi)
+                term_weights = self._weights(lo, hi, float(self.idf_values[term_id]), factor, ids)
                 # ids are distinct within a term, so each weight is added exactly once (add.at: the fast scatter).
                 np.add.at(scores, ids, term_weights)
                 touched.append(ids)
@@ -464,11 +500,21 @@ class BM25:
     def terms_in(self, doc_id: int, terms: Iterable[str]) -> set[str]:
         """Which of ``terms`` the sentence holds (a binary search per term: no re-tokenizing the sentence)."""
         found = set()
+        block, low = doc_id >> BLOCK_BITS, doc_id & BLOCK_MASK
         for term in terms:
-            _, lo, hi = self._span(term)
-            ids = self.doc_ids[lo:hi]
-            position = int(np.searchsorted(ids, doc_id))
-            if position < len(ids) and ids[position] == doc_id:
+            term_id, lo, hi = self._span(term)
+            if term_id < 0:
+                continue
+            # The term's run in the sentence's block, then the low bits inside it: nothing decoded.
+            e0, e1 = int(self.block_ptr[term_id]), int(self.block_ptr[term_id + 1])
+            blocks = self.block_ids[e0:e1]
+            run = int(np.searchsorted(blocks, block))
+            if run == e1 - e0 or int(blocks[run]) != block:
+                continue
+            start = lo + (int(self.block_ends[e0 + run - 1]) if run else 0)
+            lows = self.doc_low[start:lo + int(self.block_ends[e0 + run])]
+            position = int(np.searchsorted(lows, low))
+            if position < len(lows) and int(lows[position]) == low:
                 found.add(term)
         return found
 
@@ -521,11 +567,57 @@ class RestrictedBM25(BM25):
         return select_top_k(self.scores(query, weights), k)
 
 
-ARRAY_NAMES = ("indptr", "doc_ids", "tf", "idf_values", "lengths")  # postings and statistics
+ARRAY_NAMES = ("indptr", "doc_low", "block_ptr", "block_ids", "block_ends", "tf", "idf_values",
+               "lengths")  # postings and statistics
+BLOCK_BITS = 16  # a posting stores its sentence id's low 16 bits; a term's runs per block of 2**16 sentences the rest
+BLOCK_MASK = (1 << BLOCK_BITS) - 1
 TERM_ARRAYS = ("term_bytes", "term_ptr", "term_hash", "term_order")  # the terms (TermTable)
 STORED = (*ARRAY_NAMES, *TERM_ARRAYS, "tf_max")  # what ``arrays`` gives and a store keeps
 KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
 SLICE_SENTENCES = 1 << 15  # sentences per slice when building: bounds the temporaries
+
+
+def smallest_lengths(lengths: np.ndarray) -> np.ndarray:
+    """Sentence lengths in tokens as uint16 while they fit (a sentence of 65,536 tokens or more: int32)."""
+    top = int(lengths.max()) if len(lengths) else 0
+    return lengths.astype(np.uint16 if top < 2**16 else np.int32, copy=False)
+
+
+def encode_doc_ids(doc_ids: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Term-major sentence ids (ascending within each term) as 2 bytes a posting plus a few per term.
+
+    Returns ``doc_low`` (uint16, each id's low 16 bits), and the runs of each term's postings that share a block
+    of 2**16 sentences: term ``t``'s runs are ``block_ptr[t]:block_ptr[t+1]``, run ``r`` is block ``block_ids[r]``
+    and ends at posting ``block_ends[r]`` counted from the term's first (int32: a term has fewer postings than
+    there are sentences). At a million sentences a term has at most 16 runs: ~171 MB less than int32 ids for the
+    85 M postings of the three fields.
+    """
+    doc_ids = np.asarray(doc_ids)
+    rows, terms = len(doc_ids), len(indptr) - 1
+    # A run starts at each term's first posting and wherever the block changes (a few per term: no per-posting
+    # temporaries beyond the blocks themselves).
+    blocks = doc_ids >> BLOCK_BITS
+    changes = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1 if rows else np.zeros(0, dtype=np.int64)
+    term_starts = indptr[:-1][np.diff(indptr) > 0]
+    first = np.union1d(term_starts, changes).astype(np.int64)
+    run_term = np.searchsorted(indptr, first, side="right") - 1
+    block_ptr = np.zeros(terms + 1, dtype=np.int64)
+    np.cumsum(np.bincount(run_term, minlength=terms), out=block_ptr[1:])
+    ends = np.append(first[1:], rows) - indptr[run_term]
+    block_ids = blocks[first].astype(np.uint16 if int(blocks.max(initial=0)) < 2**16 else np.int32)
+    del blocks
+    return (doc_ids & BLOCK_MASK).astype(np.uint16), block_ptr, block_ids, ends.astype(np.int32)
+
+
+def decode_doc_ids(doc_low: np.ndarray, indptr: np.ndarray, block_ptr: np.ndarray, block_ids: np.ndarray,
+                   block_ends: np.ndarray) -> np.ndarray:
+    """Every posting's sentence id (int64), from ``encode_doc_ids``'s arrays (whose shapes must fit together)."""
+    run_term = np.repeat(np.arange(len(block_ptr) - 1, dtype=np.int64), np.diff(block_ptr))
+    absolute = indptr[:-1][run_term] + block_ends
+    sizes = np.diff(absolute, prepend=0) if len(absolute) else absolute
+    ids = np.repeat(block_ids.astype(np.int64) << BLOCK_BITS, sizes)
+    ids += doc_low
+    return ids
 
 
 def doc_id_type(size: int) -> type:

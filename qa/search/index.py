@@ -35,14 +35,17 @@ def sentence_terms(articles: Sequence[Article], analyzer: Analyzer) -> dict[str,
     seldom names the topic it is about, and characters match across words jieba cuts differently.
     """
     fields: dict[str, list[list[str]]] = {"words": [], **{name: [] for name in GRAM_FIELDS}}
+    words = fields["words"]
     for article in articles:
-        contexts = [analyzer.normalize(f"{article.title} {section.heading}") for section in article.sections]
-        context_grams = {name: [han_ngrams(c, n) for c in contexts] for name, n in GRAM_FIELDS.items()}
-        for sentence in article.sentences:
-            fields["words"].append(analyzer.terms(sentence.text))
-            text = analyzer.normalize(sentence.text)
-            for name, n in GRAM_FIELDS.items():
-                fields[name].append(context_grams[name][sentence.section] + han_ngrams(text, n))
+        # Every text of the article normalised in one pass, each once (the words and the grams share it).
+        texts = analyzer.normalize_many([f"{article.title} {section.heading}" for section in article.sections]
+                                        + [sentence.text for sentence in article.sentences])
+        contexts, normalized = texts[:len(article.sections)], texts[len(article.sections):]
+        words.extend(map(analyzer.normalized_terms, normalized))
+        for name, n in GRAM_FIELDS.items():
+            context_grams = [han_ngrams(c, n) for c in contexts]
+            fields[name].extend(context_grams[sentence.section] + han_ngrams(text, n)
+                                for sentence, text in zip(article.sentences, normalized))
     return fields
 
 
@@ -212,8 +215,9 @@ class Index(Asking):
         """The global sentence id of (article name, sentence id), or -1 when the index has no such sentence."""
         names = self.__dict__.get("_article_numbers")
         if names is None:
-            names = self.__dict__["_article_numbers"] = {getattr(a, "name", None) or self.articles[i].name: i
-                                                         for i, a in enumerate(self.articles)}
+            # From the names column when the articles are a table: iterating it would build every article.
+            listed = self.articles.names if hasattr(self.articles, "names") else [a.name for a in self.articles]
+            names = self.__dict__["_article_numbers"] = {name: i for i, name in enumerate(listed)}
         doc, sentence_id = answer
         article = names.get(doc)
         if article is None or not 0 <= sentence_id < len(self.articles[article].sentences):

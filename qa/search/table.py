@@ -1,31 +1,38 @@
 """Many articles held as flat arrays and UTF-8 blobs; an ``Article`` object is made only when one is asked for.
 
 A million sentences as ``Sentence`` objects cost ~390 bytes each plus their article's raw text as a ``str``;
-here a sentence costs its UTF-8 bytes plus ~40 bytes of offsets, the arrays can be memory-mapped from disk,
+here a sentence costs its share of its article's zlib-compressed UTF-8 plus ~32 bytes of offsets, the arrays can be memory-mapped from disk,
 and ``table[i]`` rebuilds article ``i`` (a few dozen µs) with a small cache for the articles being answered from.
 """
 from __future__ import annotations
 
 import threading
+import zlib
 from collections import OrderedDict
 from typing import Iterable, Iterator, Mapping, Sequence, overload
 
 import numpy as np
 
 from qa.records import Article, Paragraph, Section, Sentence
+from qa.text.loading import MAX_BYTES
 
 # Array name → dtype; every array of a table, in the order they are saved.
 ARRAYS = {
-    "raw_bytes": np.uint8, "raw_ptr": np.int64,  # article i's raw text: raw_bytes[raw_ptr[i]:raw_ptr[i+1]]
+    # Article i's raw text, UTF-8 compressed with zlib on its own: zlib.decompress(raw_bytes[raw_ptr[i]:raw_ptr[i+1]])
+    # (Chinese text takes ~45% of its UTF-8 bytes; an article decompresses in tens of µs, only when one is asked for).
+    "raw_bytes": np.uint8, "raw_ptr": np.int64,
     "article_sections": np.int64, "article_paragraphs": np.int64, "article_sentences": np.int64,
     "section_ptr": np.int64, "section_paragraph_ids": np.int32,  # per section, its local paragraph ids
     "paragraph_section": np.int32, "paragraph_ptr": np.int64, "paragraph_sentence_ids": np.int32,
     # Sentence j's cleaned text, stored only when it differs from raw[start:end] (an empty range means
     # "the raw text says it", as it does for nearly every sentence not touched by cleaning).
     "text_bytes": np.uint8, "text_ptr": np.int64,
-    "sentence_start": np.int64, "sentence_end": np.int64,
+    # Character offsets inside an article (under 2**31: an article is at most a few MB).
+    "sentence_start": np.int32, "sentence_end": np.int32,
     "sentence_section": np.int32, "sentence_paragraph": np.int32,
 }
+RAW_LIMIT = 4 * MAX_BYTES  # no article's text is longer (cleaning does not quadruple a text)
+RAW_LEVEL = 6  # zlib level of the stored raw text (9 saves ~1% more and takes ~1.5× as long to build)
 # String lists: per article (names, titles, sources, digests) and per section (headings).
 STRINGS = ("names", "titles", "sources", "digests", "headings")
 _CACHE_SIZE = 256
@@ -42,6 +49,23 @@ def _blob(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
     """UTF-8 bytes of the texts, one after another, and their byte offsets."""
     encoded = [t.encode("utf-8") for t in texts]
     return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), _ptr([len(e) for e in encoded])
+
+
+def _compressed(texts: Iterable[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each text's UTF-8 compressed on its own with zlib, one after another, and their byte offsets."""
+    encoded = [zlib.compress(t.encode("utf-8"), RAW_LEVEL) for t in texts]
+    return np.frombuffer(b"".join(encoded), dtype=np.uint8).copy(), _ptr([len(e) for e in encoded])
+
+
+def raw_text(arrays: Mapping[str, np.ndarray], i: int) -> str:
+    """Article ``i``'s raw text from a table's arrays (zlib.error or UnicodeDecodeError when they are damaged)."""
+    ptr = arrays["raw_ptr"]
+    inflate = zlib.decompressobj()
+    # Bounded: a damaged (or made-up) blob must not inflate into gigabytes.
+    data = inflate.decompress(arrays["raw_bytes"][ptr[i]:ptr[i + 1]], RAW_LIMIT)
+    if not inflate.eof or inflate.unused_data:
+        raise zlib.error(f"article {i}'s stored text is truncated, too long or followed by other bytes")
+    return data.decode("utf-8")
 
 
 def _rows(ptr: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,7 +143,7 @@ class ArticleTable(Sequence[Article]):
         sections = [s for a in articles for s in a.sections]
         paragraphs = [p for a in articles for p in a.paragraphs]
         sentences = [s for a in articles for s in a.sentences]
-        raw_bytes, raw_ptr = _blob(a.raw for a in articles)
+        raw_bytes, raw_ptr = _compressed(a.raw for a in articles)
         text_bytes, text_ptr = _blob("" if a.raw[s.start:s.end] == s.text else s.text
                                      for a in articles for s in a.sentences)
         arrays = {
@@ -133,8 +157,8 @@ class ArticleTable(Sequence[Article]):
             "paragraph_ptr": _ptr([len(p.sentence_ids) for p in paragraphs]),
             "paragraph_sentence_ids": np.fromiter((i for p in paragraphs for i in p.sentence_ids), np.int32),
             "text_bytes": text_bytes, "text_ptr": text_ptr,
-            "sentence_start": np.fromiter((s.start for s in sentences), np.int64, len(sentences)),
-            "sentence_end": np.fromiter((s.end for s in sentences), np.int64, len(sentences)),
+            "sentence_start": np.fromiter((s.start for s in sentences), np.int32, len(sentences)),
+            "sentence_end": np.fromiter((s.end for s in sentences), np.int32, len(sentences)),
             "sentence_section": np.fromiter((s.section for s in sentences), np.int32, len(sentences)),
             "sentence_paragraph": np.fromiter((s.paragraph for s in sentences), np.int32, len(sentences)),
         }
@@ -235,7 +259,7 @@ class ArticleTable(Sequence[Article]):
 
     def _make(self, i: int) -> Article:
         a = self.arrays
-        raw = bytes(a["raw_bytes"][a["raw_ptr"][i]:a["raw_ptr"][i + 1]]).decode("utf-8")
+        raw = raw_text(a, i)
         s0, s1 = int(a["article_sections"][i]), int(a["article_sections"][i + 1])
         p0, p1 = int(a["article_paragraphs"][i]), int(a["article_paragraphs"][i + 1])
         t0, t1 = int(a["article_sentences"][i]), int(a["article_sentences"][i + 1])
@@ -286,8 +310,7 @@ class ArticleTable(Sequence[Article]):
         if hi > lo:
             return bytes(a["text_bytes"][lo:hi]).decode("utf-8")
         article = int(np.searchsorted(a["article_sentences"], global_id, side="right")) - 1
-        raw = bytes(a["raw_bytes"][a["raw_ptr"][article]:a["raw_ptr"][article + 1]]).decode("utf-8")
-        return raw[a["sentence_start"][global_id]:a["sentence_end"][global_id]]
+        return self[article].sentences[global_id - int(a["article_sentences"][article])].text
 
 
 def article_names(articles: Sequence[Article]) -> list[tuple[str, str]]:

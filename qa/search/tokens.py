@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import math
 import marshal
+import operator
 import re
 import tempfile
 import unicodedata
@@ -35,6 +36,7 @@ STOP_WORDS = frozenset("""
 FUNCTION_CHARS = frozenset(w for w in STOP_WORDS | QUESTION_WORDS if len(w) == 1) | {"一"}  # 一座, 一种
 
 _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
+_KEPT_CACHE = 1 << 18  # words whose keep-or-drop verdict an analyzer remembers
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # A run of Han characters, or a run of other letters/digits (Latin words, numbers).
 _RUN = re.compile(rf"([{_HAN}]+)|[^\W_{_HAN}]+")
@@ -50,6 +52,10 @@ def han_ngrams(text: str, n: int) -> list[str]:
         run = match.group()
         if match.group(1) is None or len(run) <= n:
             grams.append(run)
+        elif n == 1:
+            grams.extend(run)
+        elif n == 2:
+            grams.extend(map(operator.add, run, run[1:]))
         else:
             grams.extend(run[i:i + n] for i in range(len(run) - n + 1))
     return grams
@@ -76,10 +82,25 @@ class Analyzer:
         load_dictionary(self.tokenizer)
         self._t2s = opencc.OpenCC("t2s")
         self._s2t = opencc.OpenCC("s2t")
+        self._kept: dict[str, bool] = {}  # word → whether ``terms`` keeps it (see normalized_terms)
 
     def normalize(self, text: str) -> str:
         """Fold widths (NFKC), lower-case Latin and convert to Simplified, keeping length where possible."""
         return self._t2s.convert(unicodedata.normalize("NFKC", text).lower())
+
+    def normalize_many(self, texts: list[str]) -> list[str]:
+        """``[normalize(t) for t in texts]`` in one pass over them joined by newlines (an article's sentences:
+        one call into NFKC and OpenCC instead of one a sentence). None of the steps reaches across a newline —
+        NFKC composes nothing with it, lower() sees a word end either way, no OpenCC phrase holds one — and a
+        text holding a newline itself, or an output that does not split back into as many, is done one by one."""
+        if len(texts) < 2:
+            return [self.normalize(t) for t in texts]
+        joined = "\n".join(texts)
+        if joined.count("\n") == len(texts) - 1:
+            parts = self.normalize(joined).split("\n")
+            if len(parts) == len(texts):
+                return parts
+        return [self.normalize(t) for t in texts]
 
     def to_simplified(self, text: str) -> str:
         return self._t2s.convert(text)
@@ -94,7 +115,25 @@ class Analyzer:
 
     def terms(self, text: str) -> list[str]:
         """Content terms of a sentence: words without stop words."""
-        return [w for w in self.words(text) if w not in STOP_WORDS]
+        return self.normalized_terms(self.normalize(text))
+
+    def normalized_terms(self, normalized: str) -> list[str]:
+        """``terms`` of text already normalised (``normalize``): what the corpus builder calls, having normalised
+        every field's text of an article at once. Whether a word is kept is remembered per word (a bounded
+        cache: the same few thousand words make most of a corpus)."""
+        cut = self.tokenizer.lcut_for_search if self.settings.search_mode else self.tokenizer.lcut
+        kept = self._kept
+        out = []
+        for word in cut(normalized, HMM=self.settings.hmm):
+            keep = kept.get(word)
+            if keep is None:
+                keep = bool(word.strip()) and not _PUNCT_OR_SPACE.match(word) and word not in STOP_WORDS
+                if len(kept) >= _KEPT_CACHE:
+                    kept.clear()
+                kept[word] = keep
+            if keep:
+                out.append(word)
+        return out
 
     def grams(self, text: str, n: int) -> list[str]:
         """Character n-grams of normalised text (see ``han_ngrams``)."""

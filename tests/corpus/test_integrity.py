@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import zlib
 from pathlib import Path
 from typing import Callable
 
@@ -16,7 +17,7 @@ from qa.corpus import integrity, store
 from qa.search.bm25 import TERM_ARRAYS, TermTable
 
 EUROPE = "在歐洲"
-AFRICA = "在非洲"  # the same number of UTF-8 bytes: only a checksum (or its absence) can tell
+AFRICA = "在澳洲"  # the same number of UTF-8 bytes, and of zlib's: only a checksum (or its absence) can tell
 
 
 @pytest.fixture()
@@ -52,11 +53,34 @@ def rechecksum(path: Path, *names: str) -> None:
     write_manifest(path, manifest)
 
 
+def edit_raw(path: Path, change: Callable[[bytes], bytes], same_size: bool = False) -> None:
+    """Change the UTF-8 of the article holding EUROPE inside the stored (zlib-compressed) raw text, recompressed;
+    ``same_size``: the new blob must have the old one's size, so that the file keeps its size too (a careful
+    tamperer), else the offsets are rewritten and both files re-checksummed."""
+    blob, ptr = np.load(path / "table.raw_bytes.npy"), np.load(path / "table.raw_ptr.npy")
+    parts = [zlib.decompress(blob[ptr[i]:ptr[i + 1]]) for i in range(len(ptr) - 1)]
+    (at,) = [i for i, part in enumerate(parts) if EUROPE.encode() in part]
+    new = zlib.compress(change(parts[at]), 6)
+    if same_size:
+        assert len(new) == ptr[at + 1] - ptr[at]
+        data = blob.copy()
+        data[ptr[at]:ptr[at + 1]] = np.frombuffer(new, dtype=np.uint8)
+        offset = (path / "table.raw_bytes.npy").stat().st_size - len(blob)
+        raw = bytearray((path / "table.raw_bytes.npy").read_bytes())
+        raw[offset:] = data.tobytes()
+        (path / "table.raw_bytes.npy").write_bytes(bytes(raw))
+        return
+    parts[at] = new
+    for i, part in enumerate(parts):
+        if i != at:
+            parts[i] = bytes(blob[ptr[i]:ptr[i + 1]])
+    np.save(path / "table.raw_bytes.npy", np.frombuffer(b"".join(parts), dtype=np.uint8), allow_pickle=False)
+    np.save(path / "table.raw_ptr.npy", np.cumsum([0] + [len(part) for part in parts]), allow_pickle=False)
+    rechecksum(path, "table.raw_bytes.npy", "table.raw_ptr.npy")
+
+
 def europe_to_africa(path: Path) -> None:
-    file = path / "table.raw_bytes.npy"
-    data = file.read_bytes()
-    assert EUROPE.encode() in data
-    file.write_bytes(data.replace(EUROPE.encode(), AFRICA.encode()))
+    edit_raw(path, lambda text: text.replace(EUROPE.encode(), AFRICA.encode()), same_size=True)
 
 
 def resave(path: Path, name: str, change: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -87,7 +111,7 @@ def unlisted(name: str) -> Callable[[dict], None]:
 
 def claim_huge(path: Path) -> None:
     """An .npy header claiming 1e11 elements over the real (small) data."""
-    file = path / "field.words.doc_ids.npy"
+    file = path / "field.words.doc_low.npy"
     data = file.read_bytes()
     header_end = data.index(b"\n") + 1
     header = data[:header_end].decode("latin1")
@@ -125,11 +149,7 @@ def nested(path: Path) -> None:
 
 
 def not_utf8(path: Path) -> None:
-    file = path / "table.raw_bytes.npy"
-    data = bytearray(file.read_bytes())
-    data[data.index(EUROPE.encode())] = 0xFF
-    file.write_bytes(bytes(data))
-    rechecksum(path, file.name)
+    edit_raw(path, lambda text: text.replace(EUROPE.encode(), b"\xff" + EUROPE.encode()[1:]))
 
 
 def duplicate_term(path: Path) -> None:
@@ -177,8 +197,12 @@ CORRUPTIONS = {
     "D4 wrong dtype": (lambda p: resave(p, "table.sentence_start.npy", lambda a: a.astype(np.float64)),
                        "table.sentence_start.npy: holds float64"),
     "D4 wrong shape": (lambda p: resave(p, "field.words.tf.npy", lambda a: a.reshape(1, -1)), "expected one dimension"),
-    "D4 posting outside the sentences": (lambda p: resave(p, "field.words.doc_ids.npy", set_last(10**6)),
-                                         "field.words.doc_ids.npy: a posting points outside"),
+    "D4 posting outside the sentences": (lambda p: resave(p, "field.words.doc_low.npy", set_last(60_000)),
+                                         "field.words.doc_low.npy: a posting points outside"),
+    "D4 postings out of order": (lambda p: resave(p, "field.words.doc_low.npy", lambda a: a[::-1].copy()),
+                                 "field.words.doc_low.npy: a term's sentences are not in ascending order"),
+    "D4 runs not covering the postings": (lambda p: resave(p, "field.words.block_ends.npy", set_last(10**6)),
+                                          "field.words.block_ends.npy"),
     "D4 sentence past its article": (lambda p: resave(p, "table.sentence_end.npy", set_last(10**6)),
                                      "table.sentence_end.npy: a sentence ends after"),
     "D4 section id outside its article": (lambda p: resave(p, "table.sentence_section.npy", set_last(99)),

@@ -181,7 +181,7 @@ def test_a_change_in_how_a_field_is_made_makes_the_index_stale(built, monkeypatc
 ])
 def test_corrupt_index_is_detected_then_rebuilt(built, analyzer, damage, reason) -> None:
     path, index = built
-    postings = path / "field.words.doc_ids.npy"
+    postings = path / "field.words.doc_low.npy"
     if damage == "flip":
         data = bytearray(postings.read_bytes())
         data[-3] ^= 0x40
@@ -288,7 +288,7 @@ def test_an_untouched_index_opens_without_hashing_its_arrays_or_scanning_its_sou
     assert hashed == [store.MANIFEST] * len(hashed) and not scans  # only the manifest, to match the record
     assert answers(opened) == answers(index)
     (path / store.VERIFIED).unlink()  # no record (say, a copied folder): every file is hashed once, then recorded
-    assert store.check(path).ok and set(hashed) >= {"field.words.doc_ids.npy", "table.raw_bytes.npy"} and scans
+    assert store.check(path).ok and set(hashed) >= {"field.words.doc_low.npy", "table.raw_bytes.npy"} and scans
     hashed.clear(), scans.clear()
     assert store.check(path).ok and hashed == [store.MANIFEST] * len(hashed) and not scans
     store.verify_all(path)  # below the file system nothing changes a stat: this hashes every byte regardless
@@ -297,7 +297,7 @@ def test_an_untouched_index_opens_without_hashing_its_arrays_or_scanning_its_sou
 
 def test_a_file_edited_in_place_with_its_size_and_mtime_put_back_is_still_refused(built, analyzer) -> None:
     path, _ = built
-    postings = path / "field.words.doc_ids.npy"
+    postings = path / "field.words.doc_low.npy"
     before = postings.stat()
     data = bytearray(postings.read_bytes())
     data[-5] ^= 0x01
