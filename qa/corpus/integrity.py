@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import STORED, BM25Settings, decode_doc_ids, term_hash
+from qa.search.bm25 import STORED, BM25Settings, decode_doc_ids, term_hash, tf_ranks
 from qa.search.table import ARRAYS, STRINGS, StringColumn, raw_text
 from qa.search.tokens import AnalyzerSettings
 
@@ -32,7 +32,8 @@ FIELD_NAME = "^[A-Za-z0-9_]+$"
 # A plain file name: no separator, no leading dot (so neither ``..`` nor a hidden file), nothing but these.
 FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 # The kinds a scoring field's arrays may have (their widths are the store format's choice, see bm25.py).
-FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "block_ptr": "i", "block_ids": "iu", "block_ends": "i", "tf": "iu",
+FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "block_ptr": "i", "block_ids": "iu", "block_ends": "i", "tf_more": "u",
+               "tf_values": "u", "tf_rank": "i",
                "idf_values": "f", "lengths": "iu", "term_bytes": "u", "term_ptr": "i", "term_hash": "u", "term_order": "i",
                "tf_max": "i"}
 STRING_KINDS = {"bytes": "u", "ptr": "i"}  # an article table's string column: UTF-8 and offsets
@@ -368,23 +369,39 @@ def field_problem(name: str, arrays: Mapping[str, np.ndarray], sentences: int) -
     if problem := _terms_problem(where, arrays):
         return problem
     terms = range(len(arrays["term_ptr"]) - 1)
-    indptr, doc_low, tf = arrays["indptr"], arrays["doc_low"], arrays["tf"]
+    indptr, doc_low = arrays["indptr"], arrays["doc_low"]
     if not _ptr_ok(indptr, len(terms), len(doc_low)):
         return f"{where}.indptr.npy: the postings offsets do not cover {where}.doc_low.npy in order"
-    if len(tf) != len(doc_low):
-        return f"{where}.tf.npy: one count per posting expected"
+    if problem := _tf_problem(where, arrays):
+        return problem
     if problem := _blocks_problem(where, arrays, sentences):
         return problem
     if len(arrays["lengths"]) != sentences:
         return f"{where}.lengths.npy: one length per sentence expected ({sentences:,})"
     if len(arrays["idf_values"]) != len(terms) or not bool(np.all(np.isfinite(arrays["idf_values"]))):
         return f"{where}.idf_values.npy: one finite weight per term expected"
-    if len(tf) and int(tf.min()) < 1:
-        return f"{where}.tf.npy: a posting counts its term less than once"
     if sentences and int(arrays["lengths"].min()) < 0:
         return f"{where}.lengths.npy: a negative sentence length"
-    if len(arrays["tf_max"]) != 1 or int(arrays["tf_max"][0]) != (int(tf.max()) if len(tf) else 0):
-        return f"{where}.tf_max.npy: not the largest count of {where}.tf.npy"
+    top = max(int(arrays["tf_values"].max(initial=1)), 1) if len(doc_low) else 0
+    if len(arrays["tf_max"]) != 1 or int(arrays["tf_max"][0]) != top:
+        return f"{where}.tf_max.npy: not the largest count of {where}.tf_values.npy"
+    return ""
+
+
+def _tf_problem(where: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """One bit per posting (none set past the last), one count above 1 per set bit, each term's first count where
+    its postings start (see ``qa.search.bm25.encode_tf``)."""
+    rows, more, values = len(arrays["doc_low"]), arrays["tf_more"], arrays["tf_values"]
+    if len(more) != (rows + 7) // 8:
+        return f"{where}.tf_more.npy: one bit per posting expected"
+    bits = np.unpackbits(more, bitorder="little")
+    if bits[rows:].any() or int(bits.sum()) != len(values):
+        return f"{where}.tf_more.npy: its bits do not match {where}.tf_values.npy"
+    if len(values) and int(values.min()) < 2:
+        return f"{where}.tf_values.npy: a repeated posting counts its term less than twice"
+    rank = arrays["tf_rank"]
+    if len(rank) != len(arrays["indptr"]) or not bool(np.all(rank == tf_ranks(more, arrays["indptr"]))):
+        return f"{where}.tf_rank.npy: the terms' first counts do not match {where}.tf_more.npy"
     return ""
 
 

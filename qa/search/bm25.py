@@ -3,8 +3,9 @@
 The index is a handful of flat numpy arrays (term-major, like a CSC matrix), not a dict per sentence:
 ``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_low`` (the low 16 bits of each sentence id,
 ascending within a term; the term's runs per block of 65,536 sentences give the high bits, see
-``encode_doc_ids``) and ``tf`` (one byte unless a sentence repeats a term 255 times). That is 3 bytes per posting
-(plus 6 per run: at most 16 runs a term at a million sentences) and no Python object per sentence or per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
+``encode_doc_ids``) and the term frequencies (a bit a posting, and the count of each posting whose sentence repeats
+the term: ``encode_tf``). That is ~2.2 bytes per posting (plus 6 per run: at most 16 runs a term at a million
+sentences) and no Python object per sentence or per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
 floating-point operations in the same order as rank-bm25 (so scores stay bit-identical per term): storing it
 would cost 8 bytes more per posting, and with the character fields a million sentences hold ~85 M postings.
 """
@@ -298,7 +299,7 @@ class BM25:
         del counts  # from here ``columns`` may hold the postings' last references: _term_major drops them
         # Term-major order, each term's sentences ascending; then decode the rows a slice at a time.
         term_of_row, doc_ids, tf = _term_major(columns, size, vocabulary_size)
-        self.tf = smallest_counts(tf)
+        self.tf_more, self.tf_values = encode_tf(tf)
         del tf
         document_frequency = np.zeros(vocabulary_size, dtype=np.int64)
         for lo, hi in _slices(len(doc_ids)):
@@ -311,6 +312,7 @@ class BM25:
         document_frequency = document_frequency[used]
         self.indptr = np.zeros(len(self.term_list) + 1, dtype=np.int64)
         np.cumsum(document_frequency, out=self.indptr[1:])
+        self.tf_rank = tf_ranks(self.tf_more, self.indptr)
         self.lengths = smallest_lengths(self.lengths)
         self.doc_low, self.block_ptr, self.block_ids, self.block_ends = encode_doc_ids(doc_ids, self.indptr)
         del doc_ids
@@ -332,7 +334,8 @@ class BM25:
         # A contribution is idf × a value that depends only on (tf, sentence length): tabulate that value for
         # every length the corpus has and every tf, so a query looks it up instead of dividing per posting.
         # (A loaded index is told the largest tf: reading every posting's tf to find it would page them all in.)
-        self.tf_max = tf_max if tf_max is not None else int(self.tf.max()) if len(self.tf) else 0
+        self.tf_max = tf_max if tf_max is not None else max(int(self.tf_values.max(initial=1)), 1) \
+            if len(self.doc_low) else 0
         top = self.tf_max + 1
         # The distinct lengths and each sentence's rank among them (np.unique's, without its sort).
         present = np.bincount(self.lengths) > 0 if self.size else np.zeros(0, dtype=bool)
@@ -371,10 +374,22 @@ class BM25:
         ids += low
         return ids
 
-    def _weights(self, lo: int, hi: int, idf: float, factor: float, ids: np.ndarray) -> np.ndarray:
-        """The BM25 contribution of postings lo:hi (one term's, whose idf is given, at sentences ``ids``) to their
-        sentences, times ``factor``."""
-        tf = self.tf[lo:hi]
+    def _tf(self, term_id: int, lo: int, hi: int) -> np.ndarray | int:
+        """The term frequencies of term ``term_id``'s postings lo:hi (all of them): 1, unless the posting's bit in
+        ``tf_more`` is set, then the next of the term's ``tf_values``; a plain 1 when the term has no repeats."""
+        r0, r1 = int(self.tf_rank[term_id]), int(self.tf_rank[term_id + 1])
+        if r0 == r1:
+            return 1
+        first = lo >> 3
+        bits = np.unpackbits(self.tf_more[first:(hi + 7) >> 3], bitorder="little")[lo - 8 * first:hi - 8 * first]
+        tf = np.ones(hi - lo, dtype=self.tf_values.dtype)
+        tf[bits.view(bool)] = self.tf_values[r0:r1]
+        return tf
+
+    def _weights(self, term_id: int, lo: int, hi: int, idf: float, factor: float, ids: np.ndarray) -> np.ndarray:
+        """The BM25 contribution of postings lo:hi (term ``term_id``'s, whose idf is given, at sentences ``ids``) to
+        their sentences, times ``factor``."""
+        tf = self._tf(term_id, lo, hi)
         if self._table is not None:
             cell = self._row.take(ids)
             cell += tf
@@ -387,7 +402,7 @@ class BM25:
                 return scaled.take(cell)
             weights = self._table.take(cell)
         else:
-            weights = self._tf_part(tf.astype(np.float64), self.lengths.take(ids))
+            weights = self._tf_part(np.broadcast_to(tf, ids.shape).astype(np.float64), self.lengths.take(ids))
         weights *= idf  # idf × tf part, as rank-bm25 multiplies (IEEE products commute exactly)
         if factor != 1:
             weights *= factor
@@ -414,7 +429,8 @@ class BM25:
         indptr = np.zeros(self.size + 1, dtype=np.int64)
         np.cumsum(np.bincount(doc_ids, minlength=self.size), out=indptr[1:])
         del doc_ids
-        return TermCounts(self.term_list, indptr, term_of_row[order], self.tf[order], self.lengths)
+        return TermCounts(self.term_list, indptr, term_of_row[order], decode_tf(self.tf_more, self.tf_values,
+                                                                                len(self.doc_low))[order], self.lengths)
 
     def _span(self, term: str) -> tuple[int, int, int]:
         """A term's id and the bounds of its postings; (-1, 0, 0) when no sentence holds it."""
@@ -429,7 +445,7 @@ class BM25:
         if term_id < 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
         ids = self._ids(term_id, lo, hi)
-        return ids, self._weights(lo, hi, float(self.idf_values[term_id]), 1.0, ids)
+        return ids, self._weights(term_id, lo, hi, float(self.idf_values[term_id]), 1.0, ids)
 
     def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
         """BM25 score of every sentence for the query (repeated query terms count again, as in rank-bm25).
@@ -449,7 +465,7 @@ class BM25:
             if hi > lo:
                 factor = count * (weights.get(term, 1.0) if weights else 1.0)
                 ids = self._ids(term_id, lo, hi)
-                term_weights = self._weights(lo, hi, float(self.idf_values[term_id]), factor, ids)
+                term_weights = self._weights(term_id, lo, hi, float(self.idf_values[term_id]), factor, ids)
                 # ids are distinct within a term, so each weight is added exactly once (add.at: the fast scatter).
                 np.add.at(scores, ids, term_weights)
                 touched.append(ids)
@@ -567,8 +583,8 @@ class RestrictedBM25(BM25):
         return select_top_k(self.scores(query, weights), k)
 
 
-ARRAY_NAMES = ("indptr", "doc_low", "block_ptr", "block_ids", "block_ends", "tf", "idf_values",
-               "lengths")  # postings and statistics
+ARRAY_NAMES = ("indptr", "doc_low", "block_ptr", "block_ids", "block_ends", "tf_more", "tf_values", "tf_rank",
+               "idf_values", "lengths")  # postings and statistics
 BLOCK_BITS = 16  # a posting stores its sentence id's low 16 bits; a term's runs per block of 2**16 sentences the rest
 BLOCK_MASK = (1 << BLOCK_BITS) - 1
 TERM_ARRAYS = ("term_bytes", "term_ptr", "term_hash", "term_order")  # the terms (TermTable)
@@ -606,7 +622,35 @@ def encode_doc_ids(doc_ids: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray,
     ends = np.append(first[1:], rows) - indptr[run_term]
     block_ids = blocks[first].astype(np.uint16 if int(blocks.max(initial=0)) < 2**16 else np.int32)
     del blocks
-    return (doc_ids & BLOCK_MASK).astype(np.uint16), block_ptr, block_ids, ends.astype(np.int32)
+    return (doc_ids & BLOCK_MASK).astype(np.uint16), offsets(block_ptr), block_ids, ends.astype(np.int32)
+
+
+def offsets(ptr: np.ndarray) -> np.ndarray:
+    """Per-term offsets as int32 while they fit (4 bytes a term less), else int64."""
+    return ptr.astype(np.int32 if int(ptr[-1]) < 2**31 else np.int64, copy=False)
+
+
+def encode_tf(tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Term frequencies (most are 1) as one bit a posting — set when the sentence repeats the term — and the
+    counts of those postings only, in order: ~1.2 bits a posting where a byte each took 86 MB at a million
+    sentences."""
+    more = np.asarray(tf) > 1
+    return np.packbits(more, bitorder="little"), smallest_counts(np.asarray(tf)[more])
+
+
+def tf_ranks(tf_more: np.ndarray, indptr: np.ndarray) -> np.ndarray:
+    """For each term, how many repeated postings come before its first (where its ``tf_values`` start)."""
+    bits = np.unpackbits(tf_more, bitorder="little")[:int(indptr[-1])]
+    before = np.zeros(len(bits) + 1, dtype=np.int64)
+    np.cumsum(bits, out=before[1:])
+    return offsets(before[indptr])
+
+
+def decode_tf(tf_more: np.ndarray, tf_values: np.ndarray, rows: int) -> np.ndarray:
+    """Every posting's term frequency, from ``encode_tf``'s arrays."""
+    tf = np.ones(rows, dtype=np.result_type(np.uint8, tf_values.dtype))
+    tf[np.unpackbits(tf_more, bitorder="little")[:rows].view(bool)] = tf_values
+    return tf
 
 
 def decode_doc_ids(doc_low: np.ndarray, indptr: np.ndarray, block_ptr: np.ndarray, block_ids: np.ndarray,
