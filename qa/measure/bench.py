@@ -7,6 +7,10 @@ time once jieba is loaded, and ``ask`` latency p50/p95 over 1,000 questions.
 articles of ../shared/data/*.json (repeated with a made-up token per copy), side by side: rank-bm25's
 ``BM25Okapi.get_scores`` over every sentence, bm25s, and this engine. Every system gets the same tokens (the
 engine's own jieba terms), and every measurement runs in its own subprocess so that peak memory is honest.
+
+``python -m qa.measure.bench --rerank [--data FOLDER]`` — what the learned re-ranker (qa/search/rerank.py) adds to a
+question: ``ask`` with it and without it, question by question side by side, on the seed article and on DRCD dev's
+articles (each indexed on its own, its own questions asked).
 """
 from __future__ import annotations
 
@@ -213,6 +217,56 @@ def bench_seed(runs: int = 5, builds: int = 20, count: int = 1000) -> None:
           f"(min {min(build_times) * 1000:.0f}) | {builds} | < 300 ms |")
     print(f"| query `ask` p50 / p95 | {percentile(ask_ms, 50):.2f} / {percentile(ask_ms, 95):.2f} ms "
           f"(max {max(ask_ms):.1f}) | {len(ask_ms)} questions ({answered} answered) | p50 < 2 ms |")
+
+
+def bench_rerank(data: Path, articles: int = 200, runs: int = 3) -> None:
+    """``ask`` p50/p95 with and without the re-ranker, the two timed alternately on the same questions."""
+    from dataclasses import replace
+
+    import qa
+    from qa.measure.evaluate import load_squad
+    from qa.search.index import index_text
+    from qa.search.ranking import RankingSettings
+    from qa.search.rerank import shipped_model
+    from qa.search.tokens import shared_analyzer
+
+    print(f"machine: {machine_info()}")
+    print(f"code: {code_version()}")
+    analyzer = shared_analyzer()
+    off = replace(RankingSettings(), rerank_pool=0)
+    loaded = timed(shipped_model)[0]
+    seed = qa.load_corpus(ROOT / "seeds", analyzer)
+    seed_off = qa.load_corpus(ROOT / "seeds", analyzer)
+    seed_off.ranking = off
+    cases = [("seed article", [(seed, seed_off, q, h) for q, h in seed_questions(seed, 1000)])]
+    drcd = data / "DRCD_dev.json"
+    if drcd.exists():
+        dev = load_squad(drcd)
+        pairs = {}
+        asked = []
+        for question in dev.questions:
+            if question.article >= articles:
+                break
+            if question.article not in pairs:
+                raw = dev.articles[question.article].raw
+                pairs[question.article] = (index_text(raw, "a", analyzer), index_text(raw, "a", analyzer, off))
+            asked.append((*pairs[question.article], question.text, []))
+        cases.append((f"DRCD dev, {len(pairs)} articles", asked))
+    print(f"model loaded in {loaded * 1000:.0f} ms (once per process)\n")
+    print("| questions | asked | ask p50 / p95, re-ranked | ask p50 / p95, engine's order | added p50 / p95 |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, questions in cases:
+        on_ms, off_ms = [], []
+        for index, plain, question, history in questions[:1]:
+            index.ask(question, 3, history), plain.ask(question, 3, history)  # lazy set-up is not the figure
+        for _ in range(runs):
+            for index, plain, question, history in questions:
+                on_ms.append(timed(lambda: index.ask(question, 3, history))[0] * 1000)
+                off_ms.append(timed(lambda: plain.ask(question, 3, history))[0] * 1000)
+        added = [a - b for a, b in zip(on_ms, off_ms)]
+        print(f"| {name} | {len(on_ms):,} ({runs} runs) | {percentile(on_ms, 50):.2f} / {percentile(on_ms, 95):.2f} ms"
+              f" | {percentile(off_ms, 50):.2f} / {percentile(off_ms, 95):.2f} ms | "
+              f"{percentile(added, 50):.2f} / {percentile(added, 95):.2f} ms |")
 
 
 # --- synthetic corpora ------------------------------------------------------------------------------------------
@@ -592,6 +646,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="which of rank-bm25,bm25s,ours (default all)")
     parser.add_argument("--workers", type=int, default=None, help="tokenizing processes (default: all cores)")
     parser.add_argument("--sample", type=int, default=20_000, help="sentences for the tokenization throughput")
+    parser.add_argument("--rerank", action="store_true", help="ask with and without the learned re-ranker")
     parser.add_argument("--report", metavar="RESULTS.json", help="print the tables of an earlier run's raw figures")
     parser.add_argument("--job", action="store_true", help=argparse.SUPPRESS)  # internal: one job from stdin
     args = parser.parse_args(argv)
@@ -601,6 +656,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.report:
         print_report(json.loads(Path(args.report).read_text(encoding="utf-8")))
+        return 0
+    if args.rerank:
+        bench_rerank(Path(args.data))
         return 0
     unknown = [s for s in args.systems if s not in SYSTEMS]
     if unknown:

@@ -1,6 +1,7 @@
 """Answer quality on SQuAD-format reading-comprehension sets: does the first sentence shown hold the answer?
 
-``python -m qa.measure.evaluate DATA.json [--script as-is|t2s|s2t] [--systems ours,naive,bigram] [--limit N]``
+``python -m qa.measure.evaluate DATA.json [--script as-is|t2s|s2t] [--systems ours,ours-no-rerank,naive,bigram]
+[--limit N]``
 
 Each article (title + its paragraphs joined by blank lines) is indexed on its own and each question is asked
 against its own article. A hit at rank r: the r-th answer's raw ``start``/``end`` span covers the start of a
@@ -8,6 +9,7 @@ gold answer. No-answer behaviour: every question is also asked against a differe
 same file (it should get nothing), and the share of answerable questions refused on their own article is
 counted (it should be small).
 
+``ours`` is the engine as shipped, ``ours-no-rerank`` the same without the learned re-ranker (qa/search/rerank.py).
 The comparison systems are what people usually build:
 - ``naive``: split on 。！？ (and line breaks), ``jieba.lcut``, ``rank_bm25.BM25Okapi``, top-k;
 - ``bigram``: Lucene's CJK analyzer (width folding, lower case, overlapping Han bigrams, lone Han characters as
@@ -314,7 +316,9 @@ ABLATIONS: dict[str, dict] = {
     "ours-no-names": {"ranking": replace(_OURS, refuse_missing_names=False)},
     "ours-no-kind": {"ranking": replace(_OURS, kind_pool=0)},
     "ours-no-follow-on": {"ranking": replace(_OURS, follow_on_weight=0.0, repeat_factor=1.0)},
+    "ours-no-rerank": {"ranking": replace(_OURS, rerank_pool=0)},  # the engine's own order (qa/search/rerank.py)
 }
+DEFAULT_SYSTEMS = "ours,ours-no-rerank,naive,bigram"
 
 
 def make_system(name: str) -> System:
@@ -569,9 +573,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("data", nargs="+", help="SQuAD-format JSON file(s), e.g. ../shared/data/DRCD_dev.json")
     parser.add_argument("--script", help="as-is, t2s or s2t, or several joined by commas "
                                          "(default: as given and converted to the other script)")
-    parser.add_argument("--systems", default="ours,naive,bigram",
+    parser.add_argument("--systems", default=DEFAULT_SYSTEMS,
                         help="comma-separated: ours, naive, bigram, or an ablation "
-                             f"({', '.join(ABLATIONS) or 'none defined'}); default ours,naive,bigram")
+                             f"({', '.join(ABLATIONS) or 'none defined'}); default {DEFAULT_SYSTEMS}")
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions of each file")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     parser.add_argument("--no-long", action="store_true", help="skip the long-article test (ours only)")

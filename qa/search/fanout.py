@@ -28,6 +28,7 @@ import numpy as np
 from qa.records import Answer, Query
 from qa.search.ranking import (YEAR_TEXT, RankingSettings, answer_type, carry_time, gram_queries, rank_runners_up,
                                term_weight)
+from qa.search.rerank import rerank, shipped_model
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
 
 
@@ -46,6 +47,7 @@ class Plan:
     rerank: bool  # the runners-up are re-ranked on their neighbours' evidence
     grams: tuple[str, ...]  # the question's content bigrams, weighed by idf in relevance
     word_weights: dict[str, float]  # the question's words, weighed by their rarity in the language
+    keep: int = 0  # how many ranked answers are built (more than ``top_k`` for the learned re-ranker; 0: top_k)
     key: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the question across the steps
 
     @property
@@ -55,14 +57,16 @@ class Plan:
 
 
 def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSettings,
-              fields: Collection[str]) -> Plan:
-    """The plan of an understood question for an index with these scoring fields."""
+              fields: Collection[str], keep: int = 0) -> Plan:
+    """The plan of an understood question for an index with these scoring fields; ``keep``: how many ranked
+    answers to build (at least ``top_k``)."""
     queries = gram_queries(query, analyzer, ranking)
     # Terms carried over from an earlier question steer the answer but count less than the question's own.
     queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}
     own = tuple(t for t in query.terms if t not in query.carried) if query.carried else ()
     rerank = bool(ranking.runner_up_neighbour_weight) and top_k > 1
-    select = max(top_k, ranking.answer_type_pool) if rerank else top_k
+    keep = max(top_k, keep)
+    select = max(keep, ranking.answer_type_pool) if rerank else keep
     wanted = answer_type(analyzer.normalize(query.question)) if ranking.answer_type_weight else None
     pool = max(select, ranking.answer_type_pool) if wanted is not None else select
     # Bigrams with a function character (高的, 是哪) say nothing of the topic: they do not count as covered.
@@ -73,7 +77,7 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
     # Carried terms weigh as they rank (``carried_weight``): a follow-up is judged mostly on its own words.
     word_weights = {t: analyzer.language_weight(t) * (ranking.carried_weight if t in query.carried else 1.0)
                     for t in dict.fromkeys(query.terms)}
-    return Plan(query, top_k, ranking, queries, own, select, pool, wanted, rerank, grams, word_weights)
+    return Plan(query, top_k, ranking, queries, own, select, pool, wanted, rerank, grams, word_weights, keep)
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,23 @@ def rank_candidates(plan: Plan, parts: Sequence[Candidates], ranking: RankingSet
         ids, scores = ids[:plan.select], scores[:plan.select]
     if plan.rerank and len(ids):
         ids, scores = rank_runners_up(ids, scores, known("neighbours", ids), ranking)
-    return ids[:plan.top_k], scores[:plan.top_k]
+    return ids[:plan.keep], scores[:plan.keep]
+
+
+def reranks(query: Query, ranking: RankingSettings) -> bool:
+    """Whether the learned re-ranker orders this question's answers: a question on its own (a follow-up is
+    ranked on the chat's evidence, which the model never saw), with the re-ranker on and its model shipped."""
+    return bool(ranking.rerank_pool) and not query.carried and not query.previous and shipped_model() is not None
+
+
+def answer_pool(query: Query, keep: int, parts: Parts, analyzer: Analyzer, ranking: RankingSettings, size: int,
+                fields: Collection[str], top_k: int | None = None) -> tuple[Plan, list[Answer]]:
+    """The plan and the engine's ``keep`` best answers (best first), before any re-ranking or refusal."""
+    plan = make_plan(query, top_k or keep, analyzer, ranking, fields, keep)
+    peaks = merge_peaks(parts.peaks(plan))
+    ids, scores = rank_candidates(plan, parts.candidates(plan, peaks.best), ranking)
+    gram_weights = {g: term_weight(peaks.idf.get(g), size) for g in plan.grams}
+    return plan, parts.answers(plan, ids, scores, gram_weights)
 
 
 def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, ranking: RankingSettings,
@@ -158,13 +178,13 @@ def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, 
     """The top_k answers to an understood question from the parts of a corpus of ``size`` sentences."""
     if not query.terms or top_k <= 0 or not size:
         return []
-    plan = make_plan(query, top_k, analyzer, ranking, fields)
-    peaks = merge_peaks(parts.peaks(plan))
-    ids, scores = rank_candidates(plan, parts.candidates(plan, peaks.best), ranking)
-    gram_weights = {g: term_weight(peaks.idf.get(g), size) for g in plan.grams}
-    answers = parts.answers(plan, ids, scores, gram_weights)
-    # Whether to answer at all is decided on the best-covered answer; the others keep their rank, unless
-    # they cover almost nothing of the question.
-    if not answers or max(a.relevance for a in answers) < ranking.min_relevance:
+    keep = max(top_k, ranking.rerank_pool) if reranks(query, ranking) else top_k
+    plan, answers = answer_pool(query, keep, parts, analyzer, ranking, size, fields, top_k)
+    # Whether to answer at all is decided on the best-covered of the engine's own top_k answers, as without
+    # the re-ranker (qa/search/rerank.py: its order, not its score, is what it adds); the answers then keep
+    # their rank, unless they cover almost nothing of the question.
+    if not answers or max(a.relevance for a in answers[:top_k]) < ranking.min_relevance:
         return []
-    return [a for a in answers if a.relevance >= ranking.answer_floor]
+    if keep > top_k:
+        answers = rerank(plan, answers, analyzer)
+    return [a for a in answers[:top_k] if a.relevance >= ranking.answer_floor]

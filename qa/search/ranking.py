@@ -63,6 +63,7 @@ class RankingSettings:
     kind_pool: int = 20  # a when/how-many/price question with none of this many best candidates holding one: refused
     min_relevance: float = 0.18  # when no answer covers this share of the question's weight, there is none
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
+    rerank_pool: int = 10  # the learned re-ranker (qa/search/rerank.py) orders this many best answers (0: off)
 
 
 # A question asking when, or how many/much, is answered by a sentence holding a time or a number; the
