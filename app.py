@@ -33,6 +33,13 @@ def shared_index(key: str) -> qa.Index:
 
 
 @st.cache_resource(show_spinner=False, max_entries=2)
+def shared_vectors(key: str) -> s.VectorJob | None:
+    """The seeds' sentence vectors (for English questions), made once per process in a background thread where the
+    model loads: lexical answers meanwhile. A persistent index has them stored or goes without."""
+    return None if INDEX_DIR or CLUSTER else s.start_vectors(shared_index(key))
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
 def shared_examples(key: str) -> tuple[str, ...]:
     return s.answerable_examples(shared_index(key).articles, shared_index(key))
 
@@ -98,7 +105,7 @@ with st.sidebar:
         key="files", help=d.ui("upload_help", uis))
     if files is not None or not INDEX_DIR:
         st.caption(d.ui("upload_hint", uis))  # in place of Streamlit's English "Limit 5MB per file • TXT, MD"
-    notes_box, actions = st.container(), st.container()
+    notes_box, actions, vectors_box = st.container(), st.container(), st.container()  # progress below the buttons
 
 try:
     key = f"QA_CLUSTER={CLUSTER}" if CLUSTER else f"QA_INDEX={INDEX_DIR}" if INDEX_DIR else s.corpus_key(SEEDS)
@@ -235,3 +242,10 @@ with actions:
                           data=partial(d.chat_markdown, state.turns, script, index.analyzer, st.context.url, top_k,
                                        uis, context),
                           disabled=not state.turns, width="stretch")
+
+# Last, once the page is drawn: the sentence vectors for English questions start in the background (lexical
+# answers meanwhile), with their progress in the sidebar.
+vectors = s.start_vectors(visitor.uploads.index) if visitor.uploads.index is not None else shared_vectors(key)
+if vectors is not None and not vectors.finished:
+    with vectors_box:
+        st.progress(vectors.done / max(vectors.total, 1), text=d.ui("vectors", uis, done=vectors.done, total=vectors.total))

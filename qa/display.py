@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 from urllib.parse import quote
 
+from qa.search import dictionary
 from qa.search.query import MAX_QUESTION_CHARS
 from qa.records import Answer, Article, Query
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
@@ -62,6 +63,8 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "article_stats": ("{sections} 個章節 · {sentences} 句", "{sections} 个章节 · {sentences} 句"),
     "upload": ("上傳文章（.txt、.md）", "上传文章（.txt、.md）"),
     "upload_help": ("只在你這次的瀏覽中使用，其他人看不到。", "只在你这次的浏览中使用，其他人看不到。"),
+    "vectors": ("正在為英文提問準備句向量：{done}/{total} 句（中文提問不受影響）",
+                "正在为英文提问准备句向量：{done}/{total} 句（中文提问不受影响）"),
     "upload_hint": ("拖放檔案到這裡，或按「選擇檔案」。每個檔案 5 MB 以內，.txt 或 .md。",
                     "拖放文件到这里，或按「选择文件」。每个文件 5 MB 以内，.txt 或 .md。"),
     "upload_button": ("選擇檔案", "选择文件"),
@@ -426,6 +429,7 @@ def passage_html(passage: Passage, query: Query, script: str, analyzer: Analyzer
         f'{relevance_html(passage.figure, ui_script_)}</div><div class="qa-passage">',
     ]
     several = passage.roles.count("answer") > 0
+    terms = marked_terms(query, passage.texts, analyzer)
     for n, (text, role) in enumerate(zip(passage.texts, passage.roles)):
         shown = convert(text, script, analyzer)
         gap = " qa-gap" if n in passage.breaks else ""
@@ -433,12 +437,22 @@ def passage_html(passage: Passage, query: Query, script: str, analyzer: Analyzer
             parts.append(f'<p class="qa-context{gap}">{escape_html(shown)}</p>')
         elif role == "best" and several:  # the badge says which of the card's answers ranked first
             parts.append(f'<p class="qa-sentence qa-best{gap}"><span class="qa-badge">{ui("best", ui_script_)}</span>'
-                         f'{highlight_html(shown, query.terms, analyzer, phrases)}</p>')
+                         f'{highlight_html(shown, terms, analyzer, phrases)}</p>')
         else:  # the best of a one-answer card is marked by its bar alone
             best = " qa-best" if role == "best" else ""
-            parts.append(f'<p class="qa-sentence{best}{gap}">{highlight_html(shown, query.terms, analyzer, phrases)}</p>')
+            parts.append(f'<p class="qa-sentence{best}{gap}">{highlight_html(shown, terms, analyzer, phrases)}</p>')
     parts.append("</div></div>")
     return "".join(parts)
+
+
+def marked_terms(query: Query, texts: Sequence[str], analyzer: Analyzer) -> tuple[str, ...]:
+    """The words a card marks: the question's terms; for an English question also the card's Chinese words that
+    CC-CEDICT glosses with one of its English words (金融 for "finance"; words of two characters or more)."""
+    if not query.foreign:
+        return tuple(query.terms)
+    english = dictionary.english_words(query.question)
+    words = [w for text in texts for w in analyzer.terms(text) if len(w) > 1]
+    return tuple(query.terms) + tuple(dictionary.matching_words(words, english))
 
 
 def _words_for(text: str, terms: Sequence[str], analyzer: Analyzer) -> list[str]:
@@ -504,6 +518,8 @@ def no_answer_html(suggested: bool, ui_script_: str, notice: str = "") -> str:
     """The plain "no answer" reply — the engine's reason when it has one (文章沒有提到「劉強東」。) — suggesting a
     rephrase (the suggested sections are buttons drawn after it)."""
     advice = ui("rephrase_sections" if suggested else "rephrase", ui_script_)
+    if notice and not re.search(r"[\u3400-\u9fff]", notice):  # an English question's reason: the advice in English
+        advice = "Try other words, or ask in Chinese." if not suggested else "Try other words, or look at these sections:"
     head = escape_html(notice) if notice else ui("no_answer", ui_script_)
     return f'<div class="qa-none"><p class="qa-none-head">{head}</p><p>{advice}</p></div>'
 

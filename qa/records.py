@@ -69,6 +69,9 @@ class Query:
     matching: str = ""  # normalised text matched against the index when it differs from the question's
     regional: tuple[tuple[str, str], ...] = ()  # (the question's word, the index's word) for regional vocabulary
     names: tuple[str, ...] = ()  # the names, Latin words and numbers the question itself asks about (normalised)
+    translated: tuple[str, ...] = ()  # a foreign question: Chinese words the dictionary gives for its words
+    foreign: bool = False  # written in another script than the articles' (an English question): answered from
+    #                        sentence vectors (qa/search/semantic.py), its notices in English
 
 
 @dataclass(frozen=True)
@@ -125,9 +128,13 @@ class Reply:
     missing: tuple[str, ...] = ()  # names/numbers the question asks about that no article mentions, as written
     kind: str = ""  # the kind of answer asked for and not found: "date", "number" or "price"
     unsearched: tuple[str, ...] = ()  # parts of a sharded corpus no live worker held, so not searched (a cluster)
+    semantic: bool = False  # the semantic score (sentence vectors) took part in the ranking
 
     def notice(self) -> str:
-        """A plain sentence saying why there is no answer (Traditional script), or "" when there are answers."""
+        """A plain sentence saying why there is no answer (Traditional script; English for an English question),
+        or "" when there are answers."""
+        if self.query.foreign:
+            return self._english_notice()
         if self.refusal == "missing":
             return "文章沒有提到" + "、".join(f"「{name}」" for name in self.missing) + "。"
         if self.refusal == "kind":
@@ -135,4 +142,17 @@ class Reply:
         return ""
 
 
+    def _english_notice(self) -> str:
+        if self.refusal == "missing":
+            return "The article does not mention " + ", ".join(f"“{name}”" for name in self.missing) + "."
+        if self.refusal == "kind":
+            return f"The article does not say {_KIND_ENGLISH.get(self.kind, 'what answers this question')}."
+        if self.refusal == "relevance":
+            return ("No sentence of the article answers this question."
+                    + ("" if self.semantic else " (Questions in English are answered from sentence vectors, which "
+                                                 "this index does not have yet: ask in Chinese, or wait for them.)"))
+        return ""
+
+
+_KIND_ENGLISH = {"date": "when this happened", "number": "this number", "price": "the price"}
 _KIND_TEXT = {"date": "這件事的時間", "number": "這個數量", "price": "價格"}

@@ -17,7 +17,7 @@ from qa import display as d
 from qa.corpus.build import Chunk, CorpusItem, article_names, only_articles, process_items, release_freed_memory
 from qa.records import Article, Exchange
 from qa.search.bm25 import BM25, TermMerger
-from qa.search.index import Index, load_corpus
+from qa.search.index import Index, attach_vectors, load_corpus
 from qa.search.query import question_problem, truncate_question
 from qa.search.table import ArticleTable
 from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
@@ -83,6 +83,54 @@ def shared_index(index_dir: str, seeds: Path, cluster: str = "") -> Index:
 
         return open_shards(index_dir) if is_sharded(index_dir) else open_index(index_dir)
     return load_corpus(seeds)
+
+
+class VectorJob:
+    """An index's sentence vectors being made in a background thread (for English questions): the index answers
+    lexically meanwhile, and with the semantic score once ``finished``. ``available`` is False without the model."""
+
+    def __init__(self, index: Index) -> None:
+        self.total = index.sentence_count
+        self.done = 0
+        self.finished = False
+        self.available = True
+        self.notice = ""
+        self._thread = threading.Thread(target=self._run, args=(index,), name="qa-vectors", daemon=True)
+        self._thread.start()
+
+    def _run(self, index: Index) -> None:
+        # At a lower priority (os.nice is per thread on Linux): the model works in C without the GIL, in this thread
+        # (one OpenMP thread), so answers and uploads' indexing come first; the Python this thread runs while
+        # holding the GIL is short (the dictionary is read at the first English question, not here).
+        try:
+            os.nice(10)
+        except OSError:
+            pass
+        self.available = attach_vectors(index, self._progress)
+        if not self.available:
+            from qa.search.semantic import model_notice
+
+            self.notice = model_notice()
+        self.done, self.finished = self.total, True
+
+    def _progress(self, done: int, total: int) -> None:
+        self.done = done
+
+    def wait(self, seconds: float | None = None) -> bool:
+        """Wait for the vectors (at most ``seconds``); whether they are done."""
+        self._thread.join(seconds)
+        return self.finished
+
+
+def start_vectors(index: Index) -> VectorJob | None:
+    """The index's vector job, started on first call (one per index; None for an index that does not make its own
+    vectors: a persistent index has them stored or goes without, a cluster has none)."""
+    if not isinstance(index, Index):
+        return None
+    job = index.__dict__.get("_vector_job")
+    if job is None:
+        job = index.__dict__["_vector_job"] = VectorJob(index)
+    return job
 
 
 def answerable_examples(articles: Sequence[Article], index: Index) -> tuple[str, ...]:

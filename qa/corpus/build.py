@@ -390,6 +390,7 @@ def only_articles(index: Index, article_ids: Iterable[int]) -> Index:
     filtered = copy.copy(index)  # shares the articles and everything derived from them
     filtered.scorers = {name: RestrictedBM25(scorer, keep)
                         for name, scorer in index.scorers.items()}
+    filtered.vector_keep = keep if index.vector_keep is None else keep & index.vector_keep
     return filtered
 
 

@@ -73,6 +73,7 @@ MANIFEST_SCHEMA: dict = {
         "sentences": {"type": "integer", "minimum": 1},
         "problems": _STRINGS,
         "created": {"type": "string", "maxLength": 64},
+        "vectors": {"type": "string", "maxLength": 200},  # the model that made vectors.npy (absent: no vectors)
         "files": {"type": "object", "propertyNames": {"pattern": FILE_NAME, "maxLength": 200},
                   "additionalProperties": {
                       "type": "object", "required": ["bytes", "sha256"], "additionalProperties": False,
@@ -183,7 +184,7 @@ def manifest_problem(manifest: object) -> str:
             return f"files: {_short(name)} is not a plain file name inside the index folder"
     if problem := schema_problem(manifest, MANIFEST_SCHEMA):
         return problem
-    needed = required_files(manifest["fields"])
+    needed = required_files(manifest["fields"], bool(manifest.get("vectors")))
     listed = set(manifest["files"])
     if missing := sorted(needed - listed):
         return f"the manifest does not list {', '.join(missing[:3])}{' …' if len(missing) > 3 else ''}"
@@ -192,12 +193,16 @@ def manifest_problem(manifest: object) -> str:
     return ""
 
 
-def required_files(field_names: Sequence[str]) -> set[str]:
-    """Every file an index with these scoring fields is made of (besides its marker and manifest)."""
+VECTORS_FILE = "vectors.npy"  # float16 sentence vectors, one row per sentence (python -m qa index --vectors)
+
+
+def required_files(field_names: Sequence[str], vectors: bool = False) -> set[str]:
+    """Every file an index with these scoring fields (and sentence vectors) is made of (besides its marker and
+    manifest)."""
     names = {f"table.{name}.npy" for name in ARRAYS} | {f"table.{name}.{part}.npy" for name in STRINGS for part in STRING_KINDS}
     for field_name in field_names:
         names |= {f"field.{field_name}.{name}.npy" for name in STORED}
-    return names
+    return names | ({VECTORS_FILE} if vectors else set())
 
 
 def plain_file(path: Path, name: str) -> Path:
@@ -457,4 +462,4 @@ def _terms_problem(where: str, arrays: Mapping[str, np.ndarray]) -> str:
 
 
 __all__ = ["MANIFEST", "MANIFEST_SCHEMA", "STRING_KINDS", "StoreError", "field_problem", "manifest_problem", "npy_problem",
-           "plain_file", "read_manifest_file", "read_plain", "required_files", "schema_problem", "table_problem"]
+           "VECTORS_FILE", "plain_file", "read_manifest_file", "read_plain", "required_files", "schema_problem", "table_problem"]

@@ -34,8 +34,10 @@ import numpy as np
 from qa.search.bm25 import STORED, BM25, BM25Settings
 from qa.corpus.build import Progress, Scan, build_index, scan
 from qa.corpus.integrity import (FIELD_KINDS, MANIFEST, STRING_KINDS, StoreError, field_problem, manifest_problem,
-                                 npy_problem, plain_file, read_manifest_file, read_plain, required_files, table_problem)
-from qa.search.index import Index, build_article, sentence_terms
+                                 npy_problem, plain_file, read_manifest_file, read_plain, required_files, table_problem,
+                                 VECTORS_FILE)
+from qa.search import semantic
+from qa.search.index import Index, attach_vectors, build_article, sentence_terms
 from qa.search.table import ARRAYS, STRINGS, ArticleTable, StringColumn
 from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 from qa.text.loading import LoadError, article_files
@@ -206,6 +208,9 @@ def _write(index: Index, table: ArticleTable, temporary: Path, sources: Sequence
     for field_name, scorer in index.scorers.items():
         for name, array in scorer.arrays().items():
             put_array(f"field.{field_name}.{name}.npy", array)
+    vectors = index.vector_model if index.has_vectors else ""
+    if vectors:
+        put_array(VECTORS_FILE, index.vectors.astype(semantic.VECTOR_DTYPE, copy=False))
     seen = {}
     for file in sorted(temporary.iterdir()):
         if file.name != MARKER:
@@ -225,9 +230,11 @@ def _write(index: Index, table: ArticleTable, temporary: Path, sources: Sequence
         "problems": list(index.problems),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "files": files,
+        **({"vectors": vectors} if vectors else {}),
     }
-    if set(files) != required_files(list(index.scorers)):  # the loader accepts exactly these files
-        raise ValueError(f"an index writes {sorted(files)}, the loader expects {sorted(required_files(list(index.scorers)))}")
+    expected = required_files(list(index.scorers), bool(vectors))
+    if set(files) != expected:  # the loader accepts exactly these files
+        raise ValueError(f"an index writes {sorted(files)}, the loader expects {sorted(expected)}")
     # The manifest is the last file written: without it the folder is known to be incomplete. ASCII-escaped: a
     # source path may hold bytes that are not UTF-8 (kept as surrogates, which only escapes can carry).
     (temporary / MANIFEST).write_text(json.dumps(manifest), encoding="utf-8")
@@ -436,7 +443,7 @@ def _verify_files(path: Path, manifest: dict) -> None:
     record = _verified(path)
     seen = record.get("files", {})
     now: dict[str, list[int]] = {}
-    for name in sorted(required_files(manifest["fields"])):
+    for name in sorted(required_files(manifest["fields"], bool(manifest.get("vectors")))):
         meta = manifest["files"][name]
         file = plain_file(path, name)
         key = _stat_key(file)
@@ -487,11 +494,30 @@ def _load(path: Path, analyzer: Analyzer | None, verify: bool, text: bool) -> In
                              f"rebuild it with: python -m qa index SOURCE --out {path}")
 
         table, scorers = _read_parts(path, manifest, settings, text=text)
+        index = Index.from_parts(table, analyzer, scorers, settings, tuple(manifest["problems"]))
+        # Vectors of another model than the one installed would not be comparable with its question vectors: such
+        # an index (and one without vectors) answers lexically only.
+        if manifest.get("vectors") and manifest["vectors"] == semantic.installed_model():
+            index.vectors = _read_vectors(path, manifest)
+            index.vector_model = manifest["vectors"]
     except StoreError:
         raise
     except (OSError, ValueError, KeyError, TypeError, IndexError, MemoryError, RecursionError) as error:
         raise _corrupt(path, error) from None
-    return Index.from_parts(table, analyzer, scorers, settings, tuple(manifest["problems"]))
+    return index
+
+
+def _read_vectors(path: Path, manifest: dict) -> np.ndarray:
+    """The stored sentence vectors (memory-mapped), their header checked against the index's sentences."""
+    file = plain_file(path, VECTORS_FILE)
+    vectors = np.load(file, allow_pickle=False, mmap_mode="r")  # reads the header: no pickle, no values yet
+    if vectors.dtype != semantic.VECTOR_DTYPE:
+        raise StoreError(f"{file} holds {vectors.dtype} vectors, not {np.dtype(semantic.VECTOR_DTYPE)}; "
+                         f"rebuild the index with --vectors")
+    if vectors.shape != (manifest["sentences"], semantic.DIMENSIONS):
+        raise StoreError(f"{file} holds {vectors.shape} vectors, the index has {manifest['sentences']:,} sentences of "
+                         f"{semantic.DIMENSIONS}; rebuild the index with --vectors")
+    return np.asarray(vectors)
 
 
 def _corrupt(path: Path, error: BaseException) -> StoreError:
@@ -512,7 +538,7 @@ def _read_parts(path: Path, manifest: dict, settings: BM25Settings,
         record = _verified(path)
         # The values were checked (text included) when these very files were last found intact: checked again
         # only when a file changed since, for the reasons _verify_files gives.
-        known = bool(record.get("values")) and _unchanged(path, required_files(manifest["fields"]), record)
+        known = bool(record.get("values")) and _unchanged(path, required_files(manifest["fields"], bool(manifest.get("vectors"))), record)
 
         def get_array(name: str, kinds: str, dtype: type | None = None) -> np.ndarray:
             file = plain_file(path, name)
@@ -540,7 +566,7 @@ def _read_parts(path: Path, manifest: dict, settings: BM25Settings,
             if not known and (problem := field_problem(field_name, field_arrays, sentences)):
                 raise StoreError(f"{path} is corrupt: {problem}; rebuild the index")
             scorers[field_name] = BM25.from_arrays(field_arrays, settings)
-        if not known and text and record and _unchanged(path, required_files(manifest["fields"]), record):
+        if not known and text and record and _unchanged(path, required_files(manifest["fields"], bool(manifest.get("vectors"))), record):
             _record_verified(path, values=True)  # these hashed files' values fit: not checked again while unchanged
     except StoreError:
         raise
@@ -594,8 +620,9 @@ def _record_sources(path: Path, sources: Sequence[str]) -> None:
 
 def build(sources: str | Path | Iterable[str | Path], path: str | Path, analyzer: Analyzer | None = None,
           settings: BM25Settings = BM25Settings(), workers: int | None = None, progress: Progress | None = None,
-          reuse: bool = True, say: Say | None = None) -> Index:
-    """Build (or bring up to date) the index of a corpus in ``path`` and return it.
+          reuse: bool = True, say: Say | None = None, vectors: bool = False) -> Index:
+    """Build (or bring up to date) the index of a corpus in ``path`` and return it (``vectors``: with sentence
+    vectors for the semantic score, stored in it; made with ``qa.search.semantic``, cached per article).
 
     An index already in ``path`` that is intact and up to date for these sources and settings is loaded,
     not rebuilt. With ``reuse``, an intact earlier index built by the same term pipeline lends the articles
@@ -611,7 +638,8 @@ def build(sources: str | Path | Iterable[str | Path], path: str | Path, analyzer
         status = check(path, analyzer.settings, settings, source=False)
         manifest = status.manifest or {}
         if (status.ok and manifest.get("sources") == list(scanned.sources)
-                and manifest.get("content") == scanned.content):
+                and manifest.get("content") == scanned.content
+                and (not vectors or manifest.get("vectors") == semantic.installed_model())):
             say(f"{path} is up to date")
             _record_sources(Path(path), scanned.sources)
             return load_index(path, analyzer, verify=False)
@@ -627,8 +655,22 @@ def build(sources: str | Path | Iterable[str | Path], path: str | Path, analyzer
         kept = " the index there is kept as it was" if (Path(path) / MANIFEST).exists() else " nothing was written"
         raise StoreError(f"no usable articles in {', '.join(sources_list)}{first};{kept} — "
                          f"add .txt/.md articles (or a .jsonl file) and build again")
+    if vectors and not attach_vectors(index, _vector_progress(say)):
+        say(f"no sentence vectors: {semantic.model_notice()}")
     save_index(index, path, sources_list, content, fingerprint)
     return index
+
+
+def _vector_progress(say: Say) -> semantic.Progress:
+    """Progress of the sentence vectors, said every 10%."""
+    shown = [-1]
+
+    def progress(done: int, total: int) -> None:
+        step = 10 * done // max(total, 1)
+        if step > shown[0]:
+            shown[0] = step
+            say(f"sentence vectors: {done:,}/{total:,}")
+    return progress
 
 
 def _previous(path: Path, analyzer: Analyzer, say: Say) -> Index | None:

@@ -161,6 +161,7 @@ class Ours:
 
     name: str = "ours"
     index_options: dict = field(default_factory=dict)
+    semantic: bool = False  # sentence vectors attached (qa.search.semantic), made once and cached on disk
 
     def __post_init__(self) -> None:
         from qa.search.tokens import shared_analyzer
@@ -171,9 +172,24 @@ class Ours:
         from qa.search.index import Index, build_article, index_text
 
         if not self.index_options:
-            return OursSearcher(index_text(raw, name=name, analyzer=self.analyzer))
-        # An ablation: the same index with one setting changed.
-        return OursSearcher(Index((build_article(raw, name, self.analyzer),), self.analyzer, **self.index_options))
+            index = index_text(raw, name=name, analyzer=self.analyzer)
+        else:  # An ablation: the same index with one setting changed.
+            index = Index((build_article(raw, name, self.analyzer),), self.analyzer, **self.index_options)
+        if self.semantic:
+            from qa.search.index import attach_vectors
+
+            attach_vectors(index)
+        return OursSearcher(index)
+
+    def prepare(self, questions: Sequence[str]) -> None:
+        """Embed the questions once, in batches (cached on disk like sentences), before they are asked."""
+        if not self.semantic:
+            return
+        from qa.search import semantic
+
+        model = semantic.embedder()
+        if model is not None and questions:
+            model.remember(questions, semantic.cached_vectors(list(questions), model, questions=True))
 
     def unit_chars(self, searcher: OursSearcher) -> list[int]:
         return [s.end - s.start for a in searcher.index.articles for s in a.sentences]
@@ -300,6 +316,9 @@ def _without(field_name: str) -> tuple[tuple[str, float], ...]:
 
 
 ABLATIONS: dict[str, dict] = {
+    # with ours+semantic: the cosine mixed into Chinese questions' ranking too (off by default: see docs/semantic.md)
+    "zh-semantic": {"ranking": replace(_OURS, semantic_weight=0.3)},
+    "no-translations": {"ranking": replace(_OURS, foreign_translations=0)},
     "ours-okapi": {"settings": BM25Settings(k1=1.5, b=0.75, variant="okapi")},  # rank-bm25's BM25Okapi defaults
     "ours-words-only": {"ranking": replace(_OURS, fields=(("words", 1.0),))},
     "ours-no-words": {"ranking": replace(_OURS, fields=_without("words"))},
@@ -325,6 +344,10 @@ def make_system(name: str) -> System:
     """A system by name: ours, naive, bigram, or an ablation ``ours-…``."""
     if name == "ours":
         return Ours()
+    if name == "ours+semantic":
+        return Ours(name=name, semantic=True)
+    if name.startswith("ours+semantic-") and name[len("ours+semantic-"):] in ABLATIONS:
+        return Ours(name=name, index_options=ABLATIONS[name[len("ours+semantic-"):]], semantic=True)
     if name == "naive":
         return Naive()
     if name == "bigram":
@@ -382,6 +405,8 @@ def evaluate(system: System, data: DataSet, scripts: Sequence[str], progress: bo
     results = []
     for script in scripts:
         convert = question_converter(script)
+        if hasattr(system, "prepare"):
+            system.prepare(list(dict.fromkeys(convert(q.text) for q in data.questions)))
         ranks: list[int | None] = []
         refused_own = refused_other = 0
         elapsed = 0.0

@@ -20,7 +20,7 @@ global sentence id, as in one index.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Collection, Protocol, Sequence
 
 import numpy as np
@@ -48,6 +48,8 @@ class Plan:
     grams: tuple[str, ...]  # the question's content bigrams, weighed by idf in relevance
     word_weights: dict[str, float]  # the question's words, weighed by their rarity in the language
     keep: int = 0  # how many ranked answers are built (more than ``top_k`` for the learned re-ranker; 0: top_k)
+    vector: np.ndarray | None = None  # the question's sentence vector (qa.search.semantic), None: lexical only
+    foreign: bool = False  # the question shares no script with the corpus (English over Chinese articles)
     key: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the question across the steps
 
     @property
@@ -57,12 +59,21 @@ class Plan:
 
 
 def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSettings,
-              fields: Collection[str], keep: int = 0) -> Plan:
+              fields: Collection[str], keep: int = 0, vector: np.ndarray | None = None,
+              foreign: bool = False) -> Plan:
     """The plan of an understood question for an index with these scoring fields; ``keep``: how many ranked
-    answers to build (at least ``top_k``)."""
+    answers to build (at least ``top_k``); with ``vector``, the semantic score is one more fused field,
+    "semantic" (see ``RankingSettings.semantic_weight``)."""
+    weight = ranking.foreign_semantic_weight if foreign else ranking.semantic_weight
+    if vector is not None and weight:
+        ranking = replace(ranking, fields=ranking.fields + (("semantic", weight),))
+    else:
+        vector = None
     queries = gram_queries(query, analyzer, ranking)
     # Terms carried over from an earlier question steer the answer but count less than the question's own.
     queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}
+    for term in query.translated:  # a dictionary's guess at what an English word is in Chinese
+        queries["words"][term] = ranking.translation_weight
     own = tuple(t for t in query.terms if t not in query.carried) if query.carried else ()
     rerank = bool(ranking.runner_up_neighbour_weight) and top_k > 1
     keep = max(top_k, keep)
@@ -76,8 +87,8 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
     # other sentence of his article) has a low idf there, yet a question that names it is about it.
     # Carried terms weigh as they rank (``carried_weight``): a follow-up is judged mostly on its own words.
     word_weights = {t: analyzer.language_weight(t) * (ranking.carried_weight if t in query.carried else 1.0)
-                    for t in dict.fromkeys(query.terms)}
-    return Plan(query, top_k, ranking, queries, own, select, pool, wanted, rerank, grams, word_weights, keep)
+    return Plan(query, top_k, ranking, queries, own, select, pool, wanted, rerank, grams, word_weights, keep, vector,
+                foreign)
 
 
 @dataclass(frozen=True)
@@ -111,6 +122,11 @@ class Candidates:
     holds: np.ndarray
     sources: np.ndarray
     ranked: int
+
+
+def relevance_of_cosine(cosine: float, ranking: RankingSettings) -> float:
+    """A foreign question's relevance (0..1) from a sentence's cosine: 0 at ``semantic_offset``, 1 at 0.85."""
+    return min(1.0, max(0.0, (cosine - ranking.semantic_offset) / (0.85 - ranking.semantic_offset)))
 
 
 class Parts(Protocol):
@@ -164,9 +180,10 @@ def reranks(query: Query, ranking: RankingSettings) -> bool:
 
 
 def answer_pool(query: Query, keep: int, parts: Parts, analyzer: Analyzer, ranking: RankingSettings, size: int,
-                fields: Collection[str], top_k: int | None = None) -> tuple[Plan, list[Answer]]:
+                fields: Collection[str], top_k: int | None = None, vector: np.ndarray | None = None,
+                foreign: bool = False) -> tuple[Plan, list[Answer]]:
     """The plan and the engine's ``keep`` best answers (best first), before any re-ranking or refusal."""
-    plan = make_plan(query, top_k or keep, analyzer, ranking, fields, keep)
+    plan = make_plan(query, top_k or keep, analyzer, ranking, fields, keep, vector, foreign)
     peaks = merge_peaks(parts.peaks(plan))
     ids, scores = rank_candidates(plan, parts.candidates(plan, peaks.best), ranking)
     gram_weights = {g: term_weight(peaks.idf.get(g), size) for g in plan.grams}
@@ -174,16 +191,21 @@ def answer_pool(query: Query, keep: int, parts: Parts, analyzer: Analyzer, ranki
 
 
 def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, ranking: RankingSettings,
-                    size: int, fields: Collection[str]) -> list[Answer]:
-    """The top_k answers to an understood question from the parts of a corpus of ``size`` sentences."""
-    if not query.terms or top_k <= 0 or not size:
+                    size: int, fields: Collection[str], vector: np.ndarray | None = None,
+                    foreign: bool = False) -> list[Answer]:
+    """The top_k answers to an understood question from the parts of a corpus of ``size`` sentences (``vector``:
+    the question's sentence vector, when every part has sentence vectors; ``foreign``: it is in another script)."""
+    if not (query.terms or vector is not None) or top_k <= 0 or not size:
         return []
-    keep = max(top_k, ranking.rerank_pool) if reranks(query, ranking) else top_k
-    plan, answers = answer_pool(query, keep, parts, analyzer, ranking, size, fields, top_k)
+    # The learned re-ranker reads Chinese words: a question in another script keeps the engine's order.
+    keep = max(top_k, ranking.rerank_pool) if reranks(query, ranking) and not foreign else top_k
+    plan, answers = answer_pool(query, keep, parts, analyzer, ranking, size, fields, top_k, vector, foreign)
     # Whether to answer at all is decided on the best-covered of the engine's own top_k answers, as without
     # the re-ranker (qa/search/rerank.py: its order, not its score, is what it adds); the answers then keep
-    # their rank, unless they cover almost nothing of the question.
-    if not answers or max(a.relevance for a in answers[:top_k]) < ranking.min_relevance:
+    # their rank, unless they cover almost nothing of the question. A question in another script covers no
+    # Chinese word: its answers' relevance is their cosine's (``Index.answers``), judged against the foreign floor.
+    floor = relevance_of_cosine(ranking.foreign_floor, ranking) if plan.foreign else ranking.min_relevance
+    if not answers or max(a.relevance for a in answers[:top_k]) < floor:
         return []
     if keep > top_k:
         answers = rerank(plan, answers, analyzer)

@@ -11,7 +11,8 @@ from qa.search.bm25 import BM25, BM25Settings, select_top_k
 from qa.text.cleaning import clean_text, garble_finder
 from qa.text.loading import LoadError, article_files, path_text, read_article
 from qa.search.query import understand
-from qa.search.fanout import Candidates, Peaks, Plan, answer_question
+from qa.search.fanout import Candidates, Peaks, Plan, answer_question, relevance_of_cosine
+from qa.search import dictionary, semantic
 from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse,
                                neighbour_scores, paragraph_runs, spread, spread_at, spread_top_k, year_source)
 from qa.records import Answer, Article, Exchange, Query, Reply
@@ -63,6 +64,11 @@ class Asking:
     def understand(self, question: str, history: Sequence[str | Exchange] = ()) -> Query:
         """How the engine reads a question: its terms, and what a follow-up takes over from ``history`` (earlier
         questions, as strings or as Exchanges that also hold the sentences they were answered with)."""
+        if semantic.foreign_question(question):
+            # An English question over Chinese articles: no follow-ups, regional words or names to read in it.
+            query = replace(understand(question, self.analyzer), foreign=True)
+            translated = self.translations(question) if self.ranking.foreign_translations else ()
+            return replace(query, terms=query.terms + translated, translated=translated) if translated else query
         query = understand(question, self.analyzer, history, self._regional)
         if query.follow_up and history and isinstance(history[-1], Exchange):
             query = replace(query, previous=tuple(i for i in map(self._global_id, history[-1].answers) if i >= 0))
@@ -102,17 +108,44 @@ class Asking:
     def respond(self, query: Query, top_k: int = 3) -> Reply:
         """The reply for an already understood query: ranked answers, or why there are none."""
         parts = self.parts()
-        answers = answer_question(query, top_k, parts, self.analyzer, self.ranking, self.sentence_count, self.fields)
+        vector = self.question_vector(query)
+        answers = answer_question(query, top_k, parts, self.analyzer, self.ranking, self.sentence_count, self.fields,
+                                  vector, query.foreign)
         unsearched = self.unsearched(parts)
+        used = vector is not None
         if not answers:
-            return Reply(query, refusal="relevance", unsearched=unsearched)
+            return Reply(query, refusal="relevance", unsearched=unsearched, semantic=used)
         # A price / date / number question none of whose answers holds one: the article does not say.
         # Not for a contrast follow-up: its frame's kind (何時… → 那Gopher呢？) may be answered otherwise.
         wanted = None if query.follow_up == "contrast" else wanted_kind(self.analyzer.normalize(query.question))
         if wanted and self.ranking.kind_pool and not any(KIND_TEXT[wanted].search(self.analyzer.normalize(a.text))
                                                          for a in answers):
-            return Reply(query, refusal="kind", kind=wanted, unsearched=unsearched)
-        return Reply(query, tuple(answers), unsearched=unsearched)
+            return Reply(query, refusal="kind", kind=wanted, unsearched=unsearched, semantic=used)
+        return Reply(query, tuple(answers), unsearched=unsearched, semantic=used)
+
+    def translations(self, question: str) -> tuple[str, ...]:
+        """Chinese words CC-CEDICT gives for the English question's words, those the index holds (at most
+        ``foreign_translations`` an English word, the shortest glosses' words first)."""
+        found: list[str] = []
+        for english in sorted(dictionary.english_words(question)):
+            words = [self.analyzer.normalize(w) for w in dictionary.chinese_for(english) if len(w) > 1]
+            held = [w for w in dict.fromkeys(words) if self.holds(w)]
+            found += sorted(held, key=len)[:self.ranking.foreign_translations]
+        return tuple(dict.fromkeys(found))
+
+    @property
+    def has_vectors(self) -> bool:
+        """Whether every sentence has a sentence vector (``qa.search.semantic``)."""
+        return False
+
+    def question_vector(self, query: Query) -> np.ndarray | None:
+        """The question's vector when the semantic score can take part: the index has sentence vectors, the model
+        loads, and the ranking weighs it for this kind of question."""
+        weight = self.ranking.foreign_semantic_weight if query.foreign else self.ranking.semantic_weight
+        if not weight or not self.has_vectors:
+            return None
+        model = semantic.embedder()
+        return model.question(query.question) if model is not None else None
 
     def missing_names(self, query: Query) -> tuple[str, ...]:
         """The names of the question (not carried ones) that no sentence, title or heading of the index holds."""
@@ -155,6 +188,9 @@ class Index(Asking):
     problems: tuple[str, ...] = ()  # files that could not be used, one line each
     scorers: dict[str, BM25] = field(default_factory=dict)  # field name → BM25 over all sentences
     ranking: RankingSettings = field(default_factory=RankingSettings)  # query-time only: nothing stored
+    vectors: np.ndarray | None = None  # float16 sentence vectors in global sentence order (attach_vectors), or None
+    vector_model: str = ""  # the model that made them (semantic.Embedder.name)
+    vector_keep: np.ndarray | None = None  # answering from some articles only: their sentences (build.only_articles)
 
     def __post_init__(self) -> None:
         # Global sentence id → (article index, sentence index within the article).
@@ -172,6 +208,14 @@ class Index(Asking):
                    settings: BM25Settings = BM25Settings(), problems: tuple[str, ...] = ()) -> "Index":
         """An index from already built scorers (e.g. loaded from disk): no re-tokenizing."""
         return cls(articles, analyzer, settings, problems, scorers)
+
+    @property
+    def has_vectors(self) -> bool:
+        return self.vectors is not None and len(self.vectors) == self.sentence_count
+
+    def sentence_texts(self) -> list[str]:
+        """Every sentence's text, in global sentence order (what its vector is made of)."""
+        return [self.articles[int(a)].sentences[int(s)].text for a, s in self.refs.tolist()]
 
     @property
     def bm25(self) -> BM25:
@@ -227,7 +271,13 @@ class Index(Asking):
     # --- the steps of answering, for this index as one part of a corpus (qa/search/fanout.py) ---------------
     def field_scores(self, plan: Plan) -> dict[str, np.ndarray]:
         """Each field's BM25 scores for the question (step 1; ``peaks`` reads them, ``candidates`` consumes them)."""
-        return field_scores(self.scorers, plan.queries, plan.ranking)
+        raw = field_scores(self.scorers, plan.queries, plan.ranking)
+        if plan.vector is not None and self.has_vectors:
+            cosines = semantic.cosines(self.vectors, plan.vector)
+            raw["semantic"] = np.exp((cosines - 1.0) / plan.ranking.semantic_temperature)
+            if self.vector_keep is not None:
+                raw["semantic"][~self.vector_keep] = 0.0
+        return raw
 
     def peaks(self, plan: Plan, raw: dict[str, np.ndarray]) -> Peaks:
         """Each field's best score, and the idf of the question's bigrams this index holds."""
@@ -281,6 +331,7 @@ class Index(Asking):
                 gram_weights: dict[str, float]) -> list[Answer]:
         """Answer records for some of this index's sentences (step 3), with what they match of the question."""
         unique_terms = list(plan.word_weights)
+        foreign = plan.foreign and plan.vector is not None and self.has_vectors
         answers = []
         for global_id, score in zip(ids, scores):
             article_index, sentence_id = self.refs[global_id]
@@ -291,6 +342,9 @@ class Index(Asking):
             relevance = self._relevance(global_id, int(article_index), int(sentence_id), plan.word_weights, terms,
                                         gram_weights)
             own = self._own_match(article.sentences[int(sentence_id)].text, plan.word_weights, terms, gram_weights)
+            if foreign:  # its words cover nothing of a Chinese sentence: how close it is in meaning says more
+                relevance = own = relevance_of_cosine(float(semantic.cosines(self.vectors[global_id:global_id + 1],
+                                                                             plan.vector)[0]), plan.ranking)
             answers.append(make_answer(article, int(sentence_id), score, matched, relevance, own))
         return answers
 
@@ -356,6 +410,26 @@ class LocalParts:
         parts = np.searchsorted(self.offsets, ids, side="right") - 1
         return [self.indexes[part].answers(plan, [int(i) - int(self.offsets[part])], [s], gram_weights)[0]
                 for i, s, part in zip(ids.tolist(), scores.tolist(), parts.tolist())]
+
+
+def attach_vectors(index: Index, progress: semantic.Progress | None = None) -> bool:
+    """Give the index its sentence vectors, article by article from the disk cache or made now (reporting (done,
+    total) sentences), so that an upload beside the seeds embeds only its own sentences; False when the model is not
+    there (the index answers lexically, as before)."""
+    if index.has_vectors:
+        return True
+    model = semantic.embedder()
+    if model is None:
+        return False
+    total, done, parts = index.sentence_count, 0, []
+    for article in index.articles:
+        texts = [sentence.text for sentence in article.sentences]
+        report = None if progress is None else (lambda n, _, start=done: progress(start + n, total))
+        parts.append(semantic.cached_vectors(texts, model, report))
+        done += len(texts)
+    index.vectors = np.concatenate(parts) if parts else np.zeros((0, semantic.DIMENSIONS), semantic.VECTOR_DTYPE)
+    index.vector_model = model.name
+    return True
 
 
 def grounding_for(analyzer: Analyzer) -> Grounding:

@@ -64,6 +64,19 @@ class RankingSettings:
     min_relevance: float = 0.18  # when no answer covers this share of the question's weight, there is none
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
     rerank_pool: int = 10  # the learned re-ranker (qa/search/rerank.py) orders this many best answers (0: off)
+    # The semantic score (qa/search/semantic.py), where the index has sentence vectors and the model loads: each
+    # sentence's exp((cosine - 1) / ``semantic_temperature``), scaled to the corpus's best like a field (so
+    # exp((cosine - best) / T): e5's cosines sit between 0.7 and 0.95, a sharp scale tells them apart) and fused
+    # with ``semantic_weight``; for a question in another script (English over Chinese) with
+    # ``foreign_semantic_weight``. A foreign question covers no Chinese word, so ``min_relevance`` cannot judge it:
+    # it is answered when its best cosine reaches ``foreign_floor``.
+    semantic_weight: float = 0.0
+    foreign_semantic_weight: float = 2.0
+    semantic_temperature: float = 0.01
+    semantic_offset: float = 0.7  # a foreign answer's relevance: 0 at this cosine, 1 at 0.85
+    foreign_floor: float = 0.76
+    foreign_translations: int = 2  # a foreign question's English words searched as this many Chinese words each
+    translation_weight: float = 0.3  # … each weighing this much of a question's own word
 
 
 # A question asking when, or how many/much, is answered by a sentence holding a time or a number; the

