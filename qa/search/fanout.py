@@ -87,6 +87,7 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
     # other sentence of his article) has a low idf there, yet a question that names it is about it.
     # Carried terms weigh as they rank (``carried_weight``): a follow-up is judged mostly on its own words.
     word_weights = {t: analyzer.language_weight(t) * (ranking.carried_weight if t in query.carried else 1.0)
+                    for t in dict.fromkeys(query.terms) if t not in query.translated}
     return Plan(query, top_k, ranking, queries, own, select, pool, wanted, rerank, grams, word_weights, keep, vector,
                 foreign)
 
