@@ -72,6 +72,10 @@ class Query:
     translated: tuple[str, ...] = ()  # a foreign question: Chinese words the dictionary gives for its words
     foreign: bool = False  # written in another script than the articles' (an English question): answered from
     #                        sentence vectors (qa/search/semantic.py), its notices in English
+    answered: tuple[tuple[str, int], ...] = ()  # a follow-up: the earlier best answer as (doc, sentence id)
+    direction: int = 0  # a follow-up asking what came after (後來…: 1) or before (在那之前…: -1) the earlier answer
+    resolved: tuple[tuple[str, str], ...] = ()  # (the question's phrase, the earlier answer's word): 那座城 → 普羅民遮城
+    parallel: str = ""  # a contrast follow-up: the earlier answer with the new topic in place of the old (normalised)
 
 
 @dataclass(frozen=True)
@@ -80,11 +84,12 @@ class Exchange:
 
     question: str
     answers: tuple[tuple[str, int], ...] = ()  # (Answer.doc, Answer.sentence_id) of the answers shown, best first
+    texts: tuple[str, ...] = ()  # the answers' sentences, in the same order (what a follow-up's 它/那座城 point to)
 
     @classmethod
     def of(cls, question: str, answers: "Sequence[Answer]" = ()) -> "Exchange":
         """The exchange of a question and the answers it was given."""
-        return cls(question, tuple((a.doc, a.sentence_id) for a in answers))
+        return cls(question, tuple((a.doc, a.sentence_id) for a in answers), tuple(a.text for a in answers))
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class Answer:
     matched: tuple[str, ...] = ()  # query terms this sentence matched (normalised form)
     relevance: float = 0.0  # 0..1: share of the question's weight this sentence, its heading and title matched
     own_match: float = 0.0  # 0..1: the same share matched by the sentence's own text (no heading, no title)
+    article_sentences: int = 0  # how many sentences the answer's article has (the relevance floor rises with it)
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the answer."""

@@ -331,7 +331,9 @@ ABLATIONS: dict[str, dict] = {
     "ours-no-answer-type": {"ranking": replace(_OURS, answer_type_weight=0.0)},
     "ours-no-time-carry": {"ranking": replace(_OURS, time_carry_weight=0.0)},
     "ours-no-runner-up": {"ranking": replace(_OURS, runner_up_neighbour_weight=0.0)},
-    "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0, refuse_missing_names=False, kind_pool=0)},
+    "ours-never-refuse": {"ranking": replace(_OURS, min_relevance=0.0, floor_step=0.0, refuse_missing_names=False,
+                                             kind_pool=0)},
+    "ours-flat-floor": {"ranking": replace(_OURS, floor_step=0.0)},
     "ours-no-names": {"ranking": replace(_OURS, refuse_missing_names=False)},
     "ours-no-kind": {"ranking": replace(_OURS, kind_pool=0)},
     "ours-no-follow-on": {"ranking": replace(_OURS, follow_on_weight=0.0, repeat_factor=1.0)},
@@ -469,14 +471,15 @@ class LongResult:
     refused_wrong_article: float  # a question of a sixth article, asked of the joined text
     refused_answerable: float  # the article's own questions, asked of the joined text
     hit1: float  # the article's own questions: first answer holds the gold
+    system: str = "ours"
 
     def row(self) -> str:
-        return (f"| {self.data} | {self.articles} | {self.mean_chars:,.0f} | {self.refused_wrong_article:.1%} | "
+        return (f"| {self.system} | {self.data} | {self.articles} | {self.mean_chars:,.0f} | {self.refused_wrong_article:.1%} | "
                 f"{self.refused_answerable:.1%} | {self.hit1:.3f} |")
 
 
-LONG_HEADER = ("| data | long articles | mean chars | refused, wrong article | refused, own article | hit@1 |\n"
-               "| --- | ---: | ---: | ---: | ---: | ---: |")
+LONG_HEADER = ("| system | data | long articles | mean chars | refused, wrong article | refused, own article | hit@1 |\n"
+               "| --- | --- | ---: | ---: | ---: | ---: | ---: |")
 
 
 def evaluate_long(system: System, data: DataSet) -> LongResult:
@@ -507,7 +510,7 @@ def evaluate_long(system: System, data: DataSet) -> LongResult:
             hits += first_hit(spans[:1], question.gold_starts) == 1
     return LongResult(data.name, len(chars), float(np.mean(chars)) if chars else 0.0,
                       refused_wrong / wrong if wrong else 0.0, refused_own / own if own else 0.0,
-                      hits / own if own else 0.0)
+                      hits / own if own else 0.0, system.name)
 
 
 # ---------------------------------------------------------------------------------------------- our question set
@@ -633,10 +636,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 results.append(result)
                 print(result.row(), flush=True)
     ours = next((s for s in systems if s.name == "ours"), None)
-    if ours is not None and not args.no_long:
-        print(f"\nLong articles (each joined with {LONG_JOINED} other articles' paragraphs), ours:\n{LONG_HEADER}")
+    engines = [s for s in systems if isinstance(s, Ours)]  # ours and its ablations
+    if engines and not args.no_long:
+        print(f"\nLong articles (each joined with {LONG_JOINED} other articles' paragraphs):\n{LONG_HEADER}")
         for data in sets:
-            print(evaluate_long(ours, data).row(), flush=True)
+            for engine in engines:
+                print(evaluate_long(engine, data).row(), flush=True)
     if ours is not None and not args.no_set:
         print(f"\nOur question set ({CONVERSATIONS.relative_to(CONVERSATIONS.parents[2])}), ours:")
         print(conversation_table(run_conversations()))

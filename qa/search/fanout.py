@@ -27,7 +27,7 @@ import numpy as np
 
 from qa.records import Answer, Query
 from qa.search.ranking import (YEAR_TEXT, RankingSettings, answer_type, carry_time, gram_queries, rank_runners_up,
-                               term_weight)
+                               relevance_floor, term_weight)
 from qa.search.rerank import rerank, shipped_model
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
 
@@ -205,8 +205,13 @@ def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, 
     # the re-ranker (qa/search/rerank.py: its order, not its score, is what it adds); the answers then keep
     # their rank, unless they cover almost nothing of the question. A question in another script covers no
     # Chinese word: its answers' relevance is their cosine's (``Index.answers``), judged against the foreign floor.
-    floor = relevance_of_cosine(ranking.foreign_floor, ranking) if plan.foreign else ranking.min_relevance
-    if not answers or max(a.relevance for a in answers[:top_k]) < floor:
+    # Answers from long articles must cover more (``ranking.relevance_floor``).
+    def floor(answer: Answer) -> float:
+        if plan.foreign:
+            return relevance_of_cosine(ranking.foreign_floor, ranking)
+        return relevance_floor(answer.article_sentences, ranking)
+
+    if not answers or not any(a.relevance >= floor(a) for a in answers[:top_k]):
         return []
     if keep > top_k:
         answers = rerank(plan, answers, analyzer)

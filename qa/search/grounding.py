@@ -28,7 +28,8 @@ _TAG_LINE = re.compile(r"^(\S+) \d+ (nr|nrfg|nrt|ns|nt|nz)$", re.M)
 _LATIN = re.compile(r"^(?=.*[a-z].*[a-z])[a-z0-9][a-z0-9.+#-]*$")  # two letters at least: netscape, html5
 _YEAR = re.compile(r"^(?:1[0-9]|20)\d\d年?$")
 # 第四代, 第二届: an ordinal names one thing as surely as a name does.
-_ORDINAL = re.compile(r"^第[〇零一二三四五六七八九十百千两\d]+[代届次任期号]$")
+# Not 第一次/第三期: "the first time" names nothing.
+_ORDINAL = re.compile(r"^第[〇零一二三四五六七八九十百千两\d]+[代届任号]$")
 _HAN_ONLY = re.compile(r"^[\u3400-\u9fff]+$")
 
 # The commonest Chinese surnames (about half of all people): a 2-character word jieba does not know that starts
@@ -76,7 +77,7 @@ class Grounding:
         tokenizer = self.analyzer.tokenizer
         found: list[str] = []
         unknown = ""  # a run of words jieba's dictionary does not know (its HMM cuts 刘强东对 as 刘强/东对)
-        strip = "".join(FUNCTION_CHARS) + "由于被将从"
+        strip = "".join(FUNCTION_CHARS) + "由于被将从何"
         for word in tokenizer.lcut(text, HMM=True) + [""]:
             if word and _HAN_ONLY.match(word) and word not in tokenizer.FREQ:
                 unknown += word
@@ -85,12 +86,16 @@ class Grounding:
                 name = unknown.strip(strip)
                 # Two unknown characters are as often the HMM's cut of ordinary words (后先, 端时) as a name,
                 # unless the first is one of the commonest surnames (马云, 刘备).
-                if len(name) >= 3 or (len(name) == 2 and name[0] in COMMON_SURNAMES):
+                # A function character inside (城一役, 部之称) is the HMM joining the ends of two ordinary words.
+                if (len(name) >= 3 or (len(name) == 2 and name[0] in COMMON_SURNAMES)) \
+                        and not FUNCTION_CHARS.intersection(name):
                     found.append(name)
                 unknown = ""
             if not word or word in QUESTION_WORDS or word in STOP_WORDS or word.startswith("哪"):
                 continue
-            if (len(word) >= 3 and word in self.tags) or _YEAR.match(word) or _ORDINAL.match(word) \
+            # jieba tags 何原因 (nr) and 大大的 (nz) as names: not when it starts with a question word or ends in 的.
+            if (len(word) >= 3 and word in self.tags and word[-1] not in FUNCTION_CHARS and word[0] not in "何谁几啥") \
+                    or _YEAR.match(word) or _ORDINAL.match(word) \
                     or _LATIN.match(word):
                 found.append(word)
             elif len(word) > 3:  # 康熙皇帝 is one word to jieba, tagged as an idiom: its known parts may be names

@@ -13,7 +13,7 @@ from qa.text.loading import LoadError, article_files, path_text, read_article
 from qa.search.query import understand
 from qa.search.fanout import Candidates, Peaks, Plan, answer_question, relevance_of_cosine
 from qa.search import dictionary, semantic
-from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse,
+from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse, near_answer,
                                neighbour_scores, paragraph_runs, spread, spread_at, spread_top_k, year_source)
 from qa.records import Answer, Article, Exchange, Query, Reply
 from qa.search.grounding import KIND_TEXT, Grounding, wanted_kind
@@ -71,7 +71,8 @@ class Asking:
             return replace(query, terms=query.terms + translated, translated=translated) if translated else query
         query = understand(question, self.analyzer, history, self._regional)
         if query.follow_up and history and isinstance(history[-1], Exchange):
-            query = replace(query, previous=tuple(i for i in map(self._global_id, history[-1].answers) if i >= 0))
+            query = replace(query, previous=tuple(i for i in map(self._global_id, history[-1].answers) if i >= 0),
+                            answered=tuple(history[-1].answers[:1]))
         names = self.grounding.names(query.matching or self.analyzer.normalize(query.question))
         return replace(query, names=tuple(names)) if names else query
 
@@ -290,15 +291,29 @@ class Index(Asking):
         consumed); ids are shifted by ``offset``, the global id of this index's first sentence."""
         ranking = plan.ranking
         fused = fuse(raw, best, ranking, self.sentence_count)
+        # A pronoun follow-up's answer is most often next to the earlier answer (``follow_on``); a contrast one is
+        # worded like it, elsewhere (``Query.parallel``): only its earlier answer is not given again.
+        pronoun = plan.query.follow_up == "pronoun"
         previous = np.asarray(plan.query.previous, dtype=np.int64) - offset
         previous = previous[(previous >= 0) & (previous < self.sentence_count)]
         if plan.own or len(previous):
             scores = spread(fused, self.layout, ranking)
+            answering = None
             if plan.own:
-                # The follow-up's own words say what is asked now: an answer must match one of them.
-                scores[self.bm25.scores(list(plan.own)) <= 0] = 0.0
+                # The follow-up's own words say what is asked now: an answer must match one of them, unless it is
+                # next to the earlier answer (「他們能做到什麼？」: 他們可以遠程啟動手機上的麥克風).
+                unmatched = self.bm25.scores(list(plan.own)) <= 0
+                answering = ~unmatched  # the earlier answer is given again when no other sentence matches
+                if len(previous) and pronoun:
+                    unmatched[[at for at, _ in near_answer(int(previous[0]), self.layout, ranking.follow_on_reach,
+                                                           plan.query.direction)]] = False
+                scores[unmatched] = 0.0
             if len(previous):
-                scores = follow_on(scores, previous, self.layout, ranking)
+                wanted = plan.wanted
+                scores = follow_on(scores, previous, self.layout, replace(ranking, follow_on_weight=0.0)
+                                   if not pronoun else ranking, plan.query.direction, answering,
+                                   None if wanted is None else
+                                   lambda at: bool(wanted.search(self._normalized_text(at))))
             ids, _ = select_top_k(scores, plan.pool)
             spread_of = scores.__getitem__
         else:  # a question on its own: only the sentences that can make the pool are spread (same ids, same bits)
@@ -339,7 +354,12 @@ class Index(Asking):
             # Only membership of the question's terms matters here: ask the index instead of re-tokenizing.
             terms = self.bm25.terms_in(global_id, unique_terms)
             matched = tuple(t for t in unique_terms if t in terms)
-            relevance = self._relevance(global_id, int(article_index), int(sentence_id), plan.word_weights, terms,
+            covered = terms
+            if self._near_answered(plan.query, article, int(sentence_id), plan.ranking.follow_on_reach):
+                # Next to the earlier answer, a sentence is about what that answer was about: the carried terms
+                # count as covered (its 他們 or zero subject stands for them).
+                covered = terms | set(plan.query.carried)
+            relevance = self._relevance(global_id, int(article_index), int(sentence_id), plan.word_weights, covered,
                                         gram_weights)
             own = self._own_match(article.sentences[int(sentence_id)].text, plan.word_weights, terms, gram_weights)
             if foreign:  # its words cover nothing of a Chinese sentence: how close it is in meaning says more
@@ -347,6 +367,17 @@ class Index(Asking):
                                                                              plan.vector)[0]), plan.ranking)
             answers.append(make_answer(article, int(sentence_id), score, matched, relevance, own))
         return answers
+
+    def _near_answered(self, query: Query, article: Article, sentence_id: int, reach: int) -> bool:
+        """Whether the sentence is within reach of the follow-up's earlier answer (``follow_on``'s neighbours)."""
+        if query.follow_up != "pronoun" or not query.answered or query.answered[0][0] != article.name:
+            return False
+        answer = query.answered[0][1]
+        distance = (sentence_id - answer) * (query.direction or 1)
+        if not 0 <= answer < len(article.sentences) or not 0 < abs(distance) <= reach \
+                or (query.direction and distance < 0):
+            return False
+        return article.sentences[answer].paragraph == article.sentences[sentence_id].paragraph
 
     def _normalized_text(self, global_id: int) -> str:
         article_index, sentence_id = self.refs[global_id]
@@ -453,7 +484,7 @@ def make_answer(article: Article, sentence_id: int, score: float, matched: tuple
         before=paragraph[position - 1].text if position > 0 else "",
         after=paragraph[position + 1].text if position + 1 < len(paragraph) else "",
         sentence_id=sentence_id, paragraph=tuple(s.text for s in paragraph), paragraph_index=position,
-        matched=matched, relevance=relevance, own_match=own_match,
+        matched=matched, relevance=relevance, own_match=own_match, article_sentences=len(article.sentences),
     )
 
 

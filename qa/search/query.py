@@ -5,13 +5,18 @@ import re
 from typing import Callable, Sequence
 
 from qa.records import Exchange, Query
-from qa.search.tokens import QUESTION_WORDS, Analyzer
+from qa.search.tokens import DEMONSTRATIVE, FUNCTION_CHARS, QUESTION_WORDS, Analyzer
 from qa.text.loading import replace_surrogates
 
 MAX_QUESTION_CHARS = 500
 # Words that point back to something said before: 它/其/该/这/那… ("what does it do for industry?").
 _ANAPHORA = re.compile(r"^(?:那|那么|那麼|而|還有|还有|另外|此外|以及)|它|其|該|该|這個|这个|那個|那个|這種|这种|此|他們|他们|她們|她们|他|她")
 FOLLOW_UP_MAX_TERMS = 2
+# 後來/然後…: what happened after the earlier answer; 在那之前/此前…: before it (on normalised text). Bare 之後/以前
+# are left out: 「北伐失敗之後…」 names its own event.
+_AFTER = re.compile(r"后来|然后|接着|随后|此后|事后|接下来|那之后|这之后|最后")
+_BEFORE = re.compile(r"那之前|这之前|此前|在此之前|先前|起初|原先")
+_POINTER = frozenset("这那该此")  # 這/那 + a word (那城): the word is something the earlier answer named
 
 
 def question_problem(question: str) -> str | None:
@@ -41,7 +46,7 @@ HISTORY_DEPTH = 3  # how many earlier turns a follow-up may reach back through (
 def as_exchange(turn: str | Exchange) -> Exchange:
     """An earlier turn as an Exchange (a bare question string has no answers), lone surrogates replaced."""
     turn = turn if isinstance(turn, Exchange) else Exchange(str(turn))
-    return Exchange(replace_surrogates(turn.question), turn.answers)
+    return Exchange(replace_surrogates(turn.question), turn.answers, tuple(map(replace_surrogates, turn.texts)))
 
 
 def understand(question: str, analyzer: Analyzer, history: Sequence[str | Exchange] = (),
@@ -76,14 +81,53 @@ def understand(question: str, analyzer: Analyzer, history: Sequence[str | Exchan
         for term in replaced:
             earlier_text = earlier_text.replace(term, topic_text, 1) if term in earlier_text else earlier_text
         base["matching"] = earlier_text if replaced and topic_text in earlier_text else f"{topic_text} {earlier_text}"
+        # The answer to 那科技方面呢 is most often worded like the earlier answer (對于金融來講…金融新物種的出現 →
+        # 對于科技來講…科技新形態的出現): that answer with the new topic in place of the old is matched too.
+        parallel = analyzer.normalize(turns[-1].texts[0]) if turns[-1].texts and replaced else ""
+        for term in replaced:
+            parallel = parallel.replace(term, topic_text)
         return Query(terms=tuple(topic + carried), carried=tuple(carried), carried_from=earlier.question,
-                     follow_up="contrast", frame=frame, **base)
-    if len(own) <= FOLLOW_UP_MAX_TERMS or _ANAPHORA.search(question):
+                     follow_up="contrast", frame=frame, parallel=parallel if topic_text in parallel else "", **base)
+    after, before = bool(_AFTER.search(matching)), bool(_BEFORE.search(matching))
+    if len(own) <= FOLLOW_UP_MAX_TERMS or _ANAPHORA.search(question) or after or before:
+        resolved = resolve_pointers(matching, own, turns[-1].texts[:1], analyzer)
+        for phrase, word in resolved:  # matched as the question with the earlier answer's word: 普羅民遮城什麼時候投降的
+            own += [t for t in analyzer.terms(word) if t not in own]
+            base["matching"] = (base["matching"] or matching).replace(phrase, word, 1)
         carried = [t for t in earlier.terms if t not in own]
         if carried:
             return Query(terms=tuple(own + carried), carried=tuple(carried), carried_from=earlier.question,
-                         follow_up="pronoun", **base)
+                         follow_up="pronoun", direction=int(after) - int(before), resolved=resolved, **base)
     return Query(terms=tuple(own), **base)
+
+
+def resolve_pointers(matching: str, own: Sequence[str], answers: Sequence[str],
+                     analyzer: Analyzer) -> tuple[tuple[str, str], ...]:
+    """The follow-up's pointing phrases (那座城, 該公司) and the earlier answer's fuller word each points to.
+
+    A demonstrative, perhaps with a classifier, then a word of the question: the earlier answer's name for it is
+    the run of characters that ends in that word there (…防禦薄弱的普羅民遮城 → 普羅民遮城), up to a function
+    character or a break. Nothing when the answer only repeats the bare word (…的聯通).
+    """
+    if not answers:
+        return ()
+    text = analyzer.normalize(answers[0])
+    words = analyzer.tokenizer.lcut(matching)
+    found: list[tuple[str, str]] = []
+    for pointer, head in zip(words, words[1:]):
+        if not (DEMONSTRATIVE.match(pointer) or pointer in _POINTER) or head not in own:
+            continue
+        best = ""
+        for at in (m.start() for m in re.finditer(re.escape(head), text)):
+            start = at
+            while start > 0 and at - start < 6 and "\u3400" <= text[start - 1] <= "\u9fff" \
+                    and text[start - 1] not in FUNCTION_CHARS:
+                start -= 1
+            if at - start > len(best) - len(head):
+                best = text[start:at + len(head)]
+        if len(best) > len(head):
+            found.append((pointer + head, best))
+    return tuple(found)
 
 
 def _replaced_terms(topic: Sequence[str], earlier: Query, aspect: bool, analyzer: Analyzer) -> set[str]:

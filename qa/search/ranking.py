@@ -62,6 +62,8 @@ class RankingSettings:
     named_relevance: float = 0.5  # … unless the best answer covers this share of the question anyway
     kind_pool: int = 20  # a when/how-many/price question with none of this many best candidates holding one: refused
     min_relevance: float = 0.18  # when no answer covers this share of the question's weight, there is none
+    floor_step: float = 0.03  # … a share that rises by this much per doubling of the answer's article length
+    floor_base: int = 30  # … beyond this many sentences (a long article holds more of any question's words by chance)
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
     rerank_pool: int = 10  # the learned re-ranker (qa/search/rerank.py) orders this many best answers (0: off)
     # The semantic score (qa/search/semantic.py), where the index has sentence vectors and the model loads: each
@@ -123,6 +125,8 @@ def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) ->
     """For each character field: the question's pieces and the weight of each."""
     clauses = question_clauses(query.matching or query.question, analyzer)
     any_asked = any(asked for _, asked in clauses)
+    if query.parallel:  # a contrast follow-up's earlier answer, reworded for the new topic: scene, not question
+        clauses += [(clause, False) for clause in _CLAUSE_BREAK.split(query.parallel) if clause]
     queries: dict[str, dict[str, float]] = {}
     for name, n in GRAM_FIELDS.items():
         # 的, 是, 在… are in most sentences: they rank nothing, and at a million sentences their postings
@@ -328,29 +332,50 @@ def carry_time(candidates: Iterable[tuple[float, int]], settings: RankingSetting
     return added
 
 
-def follow_on(scores: np.ndarray, previous: np.ndarray, layout: ParagraphLayout,
-              settings: RankingSettings) -> np.ndarray:
-    """A follow-up's scores: sentences near the earlier answers weigh more, the earlier answers themselves least.
+def near_answer(answer: int, layout: ParagraphLayout, reach: int, direction: int = 0) -> list[tuple[int, int]]:
+    """(sentence id, distance) of the sentences within ``reach`` of an answer in its paragraph; ``direction`` 1:
+    only those after it, -1: only those before, 0: both."""
+    near = []
+    last = len(layout.same)  # the index's last sentence id
+    for step in ((-1, 1) if not direction else (direction,)):
+        at = answer
+        for distance in range(1, reach + 1):
+            link = at - 1 if step < 0 else at  # layout.same[i] links sentences i and i + 1
+            if not 0 <= at + step <= last or not layout.same[link]:
+                break
+            at += step
+            near.append((at, distance))
+    return near
 
-    The answer to 「那要怎麼破解這個痛點？」 is most often next to the answer that named the 痛點; and a
-    follow-up asks for something new, so the sentences already shown come after every other one that scores
-    (they stay, for when nothing else does).
+
+def follow_on(scores: np.ndarray, previous: np.ndarray, layout: ParagraphLayout, settings: RankingSettings,
+              direction: int = 0, answering: np.ndarray | None = None,
+              can_answer: Callable[[int], bool] | None = None) -> np.ndarray:
+    """A follow-up's scores: sentences near the earlier answer weigh more, the earlier answer itself least.
+
+    The answer to 「那要怎麼破解這個痛點？」 is most often next to the answer that named the 痛點 (after it, for
+    後來…; before it, for 在那之前…: ``direction``); and a follow-up asks for something new, so the sentence
+    already given as the answer comes after every other one that scores (it stays, for when nothing else does).
+    The earlier runners-up keep their scores: they were shown, not taken as the answer, and are often what is
+    asked next. ``answering`` (a mask): the sentences that count as something else answering (default: any
+    that scores); ``can_answer``: whether a neighbour holds the kind of answer asked for (a time, a number), when
+    the question asks for one — one that does not is not lifted.
     """
     out = scores.copy()
-    last = len(scores) - 1
+    # Only sentences that match what is asked now rise (when some do): a neighbour that merely follows the earlier
+    # answer is kept, not lifted over one that answers.
+    lift = answering if answering is not None and answering.any() else np.ones(len(scores), dtype=bool)
     for answer in previous[:1].tolist():  # the best earlier answer is the one the follow-up is about
-        for step in (-1, 1):
-            at = answer
-            for distance in range(1, settings.follow_on_reach + 1):
-                link = at - 1 if step < 0 else at  # layout.same[i] links sentences i and i + 1
-                if not 0 <= at + step <= last or not layout.same[link]:
-                    break
-                at += step
-                out[at] *= 1.0 + settings.follow_on_weight / distance
-    others = out > 0
-    others[previous] = False
+        for at, distance in near_answer(answer, layout, settings.follow_on_reach):
+            if lift[at] and (can_answer is None or can_answer(at)):
+                # 後來/在那之前 say which side; the other side still counts (the earlier answer may sum up an
+                # event told before it), at half.
+                side = 1.0 if not direction or (at - answer) * direction > 0 else 0.5
+                out[at] *= 1.0 + side * settings.follow_on_weight / distance
+    others = out > 0 if answering is None else (out > 0) & answering
+    others[previous[:1]] = False
     if others.any():
-        out[previous] *= settings.repeat_factor
+        out[previous[:1]] *= settings.repeat_factor
     return out
 
 
@@ -386,6 +411,15 @@ def rank_runners_up(ids: np.ndarray, scores: np.ndarray, neighbours: np.ndarray,
 def term_weight(idf: float | None, size: int) -> float:
     """A term's weight: its idf; a term no sentence of the ``size`` has weighs as much as the rarest possible term."""
     return idf if idf is not None else math.log((size + 0.5) / 0.5)
+
+
+def relevance_floor(article_sentences: int, settings: RankingSettings) -> float:
+    """The share of the question an answer from an article of this many sentences must cover (``min_relevance``,
+    raised for long articles: each of their sentences is no likelier to match, but there are more of them to
+    match a stray word of an unrelated question)."""
+    if article_sentences <= settings.floor_base or not settings.floor_step:
+        return settings.min_relevance
+    return settings.min_relevance + settings.floor_step * math.log2(article_sentences / settings.floor_base)
 
 
 def coverage(weights: Mapping[str, float], present: set[str] | frozenset[str]) -> float:

@@ -37,6 +37,8 @@ FUNCTION_CHARS = frozenset(w for w in STOP_WORDS | QUESTION_WORDS if len(w) == 1
 
 _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
 _KEPT_CACHE = 1 << 18  # words whose keep-or-drop verdict an analyzer remembers
+# 那座, 這位, 那次, 該項: a demonstrative and a classifier point back to something; they are not what is asked about.
+DEMONSTRATIVE = re.compile(r"^[这那此该][一]?[个座位次种件条项家所本部名只份场届批门样些篇首台辆艘]$")
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ffff"
 # A run of Han characters, or a run of other letters/digits (Latin words, numbers).
 _RUN = re.compile(rf"([{_HAN}]+)|[^\W_{_HAN}]+")
@@ -149,7 +151,7 @@ class Analyzer:
         normalized = self.normalize(text)
         # 哪一座, 哪一位: the numeral and classifier after 哪 belong to the question word, not to the topic.
         return [w for w in self.terms(text) if w not in QUESTION_WORDS and not w.startswith("哪")
-                and not (len(w) == 2 and w[0] == "一" and "哪" + w in normalized)]
+                and not (len(w) == 2 and w[0] == "一" and "哪" + w in normalized) and not DEMONSTRATIVE.match(w)]
 
     @property
     def vocabulary(self) -> dict[str, int]:

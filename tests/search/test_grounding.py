@@ -81,3 +81,67 @@ def test_a_follow_up_does_not_repeat_the_earlier_answer(seed_index) -> None:
 def test_history_of_an_unknown_article_is_ignored(seed_index) -> None:
     history = [Exchange("互聯網模式有什麼問題？", (("no-such-article", 3), ("000_353909e30accdd14.txt", 10**6)))]
     assert seed_index.understand("那要怎麼破解這個痛點？", history).previous == ()
+
+
+# --- follow-ups resolved against what was answered (real articles of our question set, tests/data/) -----------
+
+@pytest.fixture(scope="module")
+def set_indexes(analyzer):
+    from qa.measure.evaluate import load_conversations
+    from qa.search.index import index_text
+
+    articles, _ = load_conversations()
+    return {name: index_text(articles[name], name, analyzer) for name in ("drcd-鄭成功", "cmrc-窃听")}
+
+
+def chain(index, *questions: str):
+    """Each question asked with the chat so far; the replies."""
+    history, replies = [], []
+    for question in questions:
+        reply = index.reply(question, 5, history)
+        replies.append(reply)
+        history.append(Exchange.of(question, reply.answers))
+    return replies
+
+
+def test_a_pointing_phrase_takes_the_earlier_answers_name(set_indexes) -> None:
+    *_, reply = chain(set_indexes["drcd-鄭成功"], "鄭軍從哪裡登陸台灣？", "登陸後先攻打哪座城？", "那座城什麼時候投降的？")
+    assert ("那座城", "普罗民遮城") in reply.query.resolved and "那座" not in reply.query.terms
+    assert reply.query.matching.startswith("普罗民遮城什么时候投降")
+    assert "即迫使普羅民遮城守軍出降" in reply.answers[0].text
+
+
+def test_a_follow_up_asking_what_came_before_looks_before_the_earlier_answer(set_indexes) -> None:
+    first, reply = chain(set_indexes["drcd-鄭成功"], "荷蘭人最後什麼時候退出台灣？", "在那之前揆一做了什麼？")
+    assert reply.query.follow_up == "pronoun" and reply.query.direction == -1
+    assert "修書予鄭成功，表示同意和談" in reply.answers[0].text
+
+
+def test_a_pronoun_answered_by_the_next_sentence_alone(set_indexes) -> None:
+    # 做到 is in no sentence: the answer is the one after the earlier answer, whose 他們 stands for 政府.
+    *_, reply = chain(set_indexes["cmrc-窃听"], "哪些国家的政府常通过手机进行监视？", "他们能做到什么？")
+    assert reply.answers and "远程启动手机上的麦克风" in reply.answers[0].text
+
+
+def test_the_earlier_runners_up_may_answer_a_follow_up(set_indexes) -> None:
+    first, reply = chain(set_indexes["drcd-鄭成功"], "熱蘭遮城為什麼沒有強攻下來？", "後來改用什麼策略？",
+                         "荷蘭的援軍從哪裡來？")[-2:]
+    assert "從巴達維亞調遣的援軍" in reply.answers[0].text  # shown fifth before: not the earlier answer
+    assert reply.answers[0].sentence_id != first.answers[0].sentence_id
+
+
+def test_a_contrast_follow_up_matches_the_earlier_answer_reworded(seed_index) -> None:
+    first = seed_index.reply("金融方面出現了哪些新物種？")
+    reply = seed_index.reply("那科技方面呢？", 3, [Exchange.of("金融方面出現了哪些新物種？", first.answers)])
+    assert reply.query.parallel.startswith("对于科技来讲")
+    assert "大數據技術的成熟" in reply.answers[0].text
+
+
+@pytest.mark.parametrize("question, junk", [
+    ("香港杜鹃第一次被发现是在什么时候？", "第一次"),  # not an ordinal name (第四代 is)
+    ("鄭成功圍熱蘭遮城時，一度採取強攻，但因何原因作罷?", "何原因"),  # jieba tags it as a person
+    ("鄭軍圍攻漳州城一役極為慘烈，此次圍城至少持續多久以上?", "城一役"),  # the HMM's join of two words' ends
+    ("羅馬化的瑞士各方面都有了大大的改變，最重要的是引入了什麼宗教?", "大大的"),  # jieba tags it as a proper noun
+])
+def test_odd_cuts_are_not_names(seed_index, question: str, junk: str) -> None:
+    assert junk not in seed_index.understand(question).names

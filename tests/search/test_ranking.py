@@ -169,3 +169,26 @@ def test_runners_up_rise_with_their_neighbours_evidence_and_the_first_stays() ->
     assert new_scores.tolist() == pytest.approx([1.0, 1.0, 1.0, 0.5 + 0.5 * 0.1])
     off = rank_runners_up(ids, scores, neighbours, replace(settings, runner_up_neighbour_weight=0.0))
     assert off[0].tolist() == [3, 5, 0, 4]
+
+
+def test_follow_on_lifts_the_side_the_question_points_to_and_sets_the_earlier_answer_last() -> None:
+    from qa.search.ranking import follow_on
+
+    layout = ParagraphLayout.from_runs(np.zeros(7, dtype=np.int64), np.array([0]))  # one paragraph of 7
+    scores = np.ones(7)
+    settings = RankingSettings()
+    after = follow_on(scores, np.array([3, 5]), layout, settings, direction=1)
+    assert after[4] == 1.5 and after[2] == 1.25 and after[3] < 0.01  # 後來: after fully, before at half
+    assert after[5] > 1.0  # an earlier runner-up is not set back
+    # When nothing else matches what is asked now, the earlier answer keeps its score.
+    alone = follow_on(scores, np.array([3]), layout, settings, answering=np.arange(7) == 3)
+    assert alone[3] == 1.0
+
+
+def test_the_relevance_floor_rises_with_the_articles_length() -> None:
+    from qa.search.ranking import relevance_floor
+
+    settings = RankingSettings()
+    assert relevance_floor(10, settings) == relevance_floor(settings.floor_base, settings) == settings.min_relevance
+    assert relevance_floor(4 * settings.floor_base, settings) == pytest.approx(settings.min_relevance
+                                                                               + 2 * settings.floor_step)
