@@ -29,7 +29,7 @@ from qa.records import Answer, Query
 from qa.search.ranking import (YEAR_TEXT, RankingSettings, answer_type, carry_time, gram_queries, rank_runners_up,
                                relevance_floor, term_weight)
 from qa.search.rerank import rerank, shipped_model
-from qa.search.tokens import FUNCTION_CHARS, Analyzer
+from qa.search.tokens import FUNCTION_CHARS, STOP_WORDS, Analyzer
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,9 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
     wanted = answer_type(analyzer.normalize(query.question)) if ranking.answer_type_weight else None
     pool = max(select, ranking.answer_type_pool) if wanted is not None else select
     # Bigrams with a function character (高的, 是哪) say nothing of the topic: they do not count as covered.
-    grams = tuple(g for g in queries.get("bigrams", ()) if not FUNCTION_CHARS.intersection(g)) \
+    # (Only Han pairs: a Latin word such as netscape is a piece of its own, and its letters are not 的 or 是.)
+    grams = tuple(g for g in queries.get("bigrams", ())
+                  if (g not in STOP_WORDS if g.isascii() else not FUNCTION_CHARS.intersection(g))) \
         if "bigrams" in fields else ()
     # Words weigh what they say in the language, not in this index: an article's own subject (張學良 in every
     # other sentence of his article) has a low idf there, yet a question that names it is about it.

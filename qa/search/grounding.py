@@ -42,6 +42,12 @@ EXTRA_PAIRS = (("虚拟实境", "虚拟现实"), ("超文字", "超文本"), ("�
                ("人工智慧", "人工智能"), ("程式", "程序"), ("伺服器", "服务器"), ("印表机", "打印机"))
 
 
+def firm_name(name: str) -> bool:
+    """A Latin word (netscape, html5) or an ordinal (第四代): no odd cut of jieba's makes one, so when the article
+    lacks it, it does not speak of it, however much of the rest of the question it covers."""
+    return bool(_LATIN.match(name) or _ORDINAL.match(name))
+
+
 @lru_cache(maxsize=1)
 def name_tags(dictionary_text: str) -> dict[str, str]:
     """word → name tag, for the words of a jieba dictionary text tagged as names."""

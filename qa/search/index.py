@@ -16,7 +16,7 @@ from qa.search import dictionary, semantic
 from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse, near_answer,
                                neighbour_scores, paragraph_runs, spread, spread_at, spread_top_k, year_source)
 from qa.records import Answer, Article, Exchange, Query, Reply
-from qa.search.grounding import KIND_TEXT, Grounding, wanted_kind
+from qa.search.grounding import KIND_TEXT, Grounding, firm_name, wanted_kind
 from qa.text.structure import structure_article
 from qa.search.table import sentence_refs
 from qa.search.tokens import Analyzer, AnalyzerSettings, han_ngrams, shared_analyzer
@@ -87,7 +87,9 @@ class Asking:
         reply = self.respond(query, top_k)
         # A name the article never mentions, unless an answer covers most of the question all the same (jieba's
         # HMM makes a "name" of a typo or an odd phrasing now and then).
-        if missing and (not reply.answers or reply.answers[0].relevance < self.ranking.named_relevance):
+        # A Latin name or an ordinal (Netscape, 第四代) is no such accident (``grounding.firm_name``).
+        if missing and (not reply.answers or reply.answers[0].relevance < self.ranking.named_relevance
+                        or any(map(firm_name, missing))):
             return Reply(query, refusal="missing", missing=self._as_written(query, missing))
         return reply
 
