@@ -18,8 +18,8 @@ repeats the topic it is about). Each field is BM25 (rank-bm25's BM25Plus formula
 
 Relevance (0..1) is the share of the question's weight that the sentence, its title and heading cover, in
 words (each weighed by how rare it is in the language: ``Analyzer.language_weight``) or in content bigrams (by
-their idf in the index), whichever is higher; when no answer reaches ``min_relevance`` the question gets no
-answer. See docs/quality.md for what each step adds on DRCD and CMRC, and what did not help.
+their idf in the index), whichever is higher; when no answer reaches ``min_relevance`` (raised for answers from
+long articles: ``relevance_floor``) the question gets no answer. See docs/quality.md for what each step adds on DRCD and CMRC, and what did not help.
 """
 from __future__ import annotations
 

@@ -30,12 +30,12 @@ def test_the_set_has_every_kind_in_its_numbers() -> None:
 
 def test_follow_ups_are_answered(results) -> None:
     later = [t for t in results if t.follow_up]
-    assert sum(t.rank == 1 for t in later) / len(later) >= 0.55, conversation_table(results)  # measured 0.621
+    assert sum(t.rank == 1 for t in later) / len(later) >= 0.79, conversation_table(results)  # measured 0.828
 
 
 def test_what_the_article_does_not_say_is_refused(results) -> None:
     asked = [t for t in results if t.kind in REFUSED_KINDS]
-    assert sum(t.refused for t in asked) / len(asked) >= 0.42, conversation_table(results)  # measured 0.564
+    assert sum(t.refused for t in asked) / len(asked) >= 0.56, conversation_table(results)  # measured 0.615
     answerable = [t for t in results if t.answerable]
-    assert sum(t.refused for t in answerable) / len(answerable) <= 0.03, conversation_table(results)  # 0.019
-    assert sum(t.rank == 1 for t in answerable) / len(answerable) >= 0.78  # measured 0.824
+    assert sum(t.refused for t in answerable) / len(answerable) <= 0.03, conversation_table(results)  # 0.0
+    assert sum(t.rank == 1 for t in answerable) / len(answerable) >= 0.85  # measured 0.880

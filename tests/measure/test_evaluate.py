@@ -92,8 +92,10 @@ def test_command_line_prints_the_table() -> None:
                              "--script", "as-is", "--limit", "20"],
                             cwd=ROOT, capture_output=True, text=True, encoding="utf-8", timeout=300)
     assert result.returncode == 0, result.stderr
-    rows = [line for line in result.stdout.splitlines() if line.startswith("| ours") or line.startswith("| bigram")]
+    rows = [line for line in result.stdout.splitlines()
+            if (line.startswith("| ours") or line.startswith("| bigram")) and "| as-is |" in line]
     assert len(rows) == 2 and all("quality_slice_cmrc" in row for row in rows)
+    assert "Long articles" in result.stdout and "Our question set" in result.stdout  # every measure in one run
 
 
 def test_command_line_reports_a_missing_file() -> None:
