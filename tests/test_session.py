@@ -82,11 +82,13 @@ def test_uploads_beyond_the_visitor_limits_are_refused_with_a_note(seed_index: q
 
 
 def test_indexing_that_takes_too_long_is_stopped_and_told(seed_index: qa.Index) -> None:
-    slow = ("一句沒有句號的很長很長的文字，" * 40_000).encode()  # one 2.4 MB line: many seconds of cleaning
-    limits = dataclasses.replace(s.LIMITS, seconds=1.0)
+    # One 5 MB line: several seconds of cleaning and cutting in the child, ten times the limit even on a quick
+    # machine with the fork server warm (a 2.4 MB line took 1.5 s here once the build got faster: too close to 1 s).
+    slow = ("一句沒有句號的很長很長的文字，" * 110_000).encode()
+    limits = dataclasses.replace(s.LIMITS, seconds=0.5)
     uploads = s.index_uploads([("slow.txt", slow)], seed_index, limits)
     assert [key for _, key, _ in uploads.notes] == ["upload_too_slow"] and uploads.index is None
-    assert "1 秒" in qa.display.ui("upload_too_slow", "繁體", **uploads.notes[0][2])
+    assert "0.5 秒" in qa.display.ui("upload_too_slow", "繁體", **uploads.notes[0][2])
     assert not multiprocessing.active_children()  # the child was stopped, not left running
 
 
