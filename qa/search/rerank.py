@@ -35,6 +35,7 @@ import numpy as np
 
 from qa.records import Answer
 from qa.search.associations import Associations
+from qa.search.ranking import coverage
 from qa.search.tokens import Analyzer, han_ngrams
 
 if TYPE_CHECKING:  # fanout imports this module
@@ -198,11 +199,6 @@ def shipped_model() -> Model | None:
 
 # ---------------------------------------------------------------------------------------------- features
 
-def _cover(weights: Mapping[str, float], present: set[str] | frozenset[str]) -> float:
-    total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in present) / total if total > 0 else 0.0
-
-
 @dataclass(frozen=True)
 class _Seen:
     """What the features read of one sentence's text, worked out once (``_seen``)."""
@@ -253,10 +249,10 @@ def features(plan: "Plan", answers: Sequence[Answer], analyzer: Analyzer, associ
         row = {
             "score_share": answer.score / top if top > 0 else 0.0, "rank": rank,
             "relevance": answer.relevance, "own_match": answer.own_match,
-            "chars_cover": _cover(chars, own.chars), "bigrams_cover": _cover(bigrams, own.grams),
-            "before_cover": _cover(bigrams, prior.grams), "after_cover": _cover(bigrams, next_.grams),
-            "paragraph_cover": _cover(bigrams, paragraph), "asked_cover": _cover(asked, own.grams),
-            "asked_chars_cover": _cover(asked_chars, own.chars),
+            "chars_cover": coverage(chars, own.chars), "bigrams_cover": coverage(bigrams, own.grams),
+            "before_cover": coverage(bigrams, prior.grams), "after_cover": coverage(bigrams, next_.grams),
+            "paragraph_cover": coverage(bigrams, paragraph), "asked_cover": coverage(asked, own.grams),
+            "asked_chars_cover": coverage(asked_chars, own.chars),
             "holds_wanted": -1.0 if plan.wanted is None else float(bool(plan.wanted.search(own.normalized))),
             "question_kind": kind, "question_terms": len(q_terms), "length": len(own.normalized),
             "position": answer.paragraph_index, "lead": float(answer.sentence_id == 0),
