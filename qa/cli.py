@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from typing import Sequence, TextIO
@@ -202,7 +203,9 @@ def _cluster(args: argparse.Namespace) -> int:
             print(f"dashboard: {local.dashboard_link}", flush=True)
             print(f"ask it: python -m qa ask --cluster {local.scheduler_address} \"問題\"  (Ctrl-C stops the cluster)",
                   flush=True)
-            cluster.serve_forever(local, client, say)
+            if not cluster.serve_forever(local, client, say):
+                sys.stdout.flush()
+                os._exit(0)  # everything is stopped; do not wait on Dask's exit hooks, which may hang
             return 0
         client = cluster.client_for(args.scheduler)
         try:

@@ -525,8 +525,12 @@ def start_local(path: str | Path, workers: int = 2, replicas: int = 2, port: int
     return cluster, client
 
 
-def serve_forever(cluster: LocalCluster, client: Client, say: Say) -> None:
-    """Keep a local cluster up until Ctrl-C (or SIGTERM), then stop the workers and the scheduler."""
+def serve_forever(cluster: LocalCluster, client: Client, say: Say, grace: float = 20.0) -> bool:
+    """Keep a local cluster up until Ctrl-C (or SIGTERM), then stop the workers and the scheduler.
+
+    The shutdown is bounded: Dask is given ``grace`` seconds to close the client and the cluster, then every worker
+    process still alive is terminated (and killed if it ignores that). True when Dask closed everything itself; False
+    when the shutdown had to be forced, and the caller should exit at once rather than wait on Dask's exit hooks."""
     import signal
 
     stop = threading.Event()
@@ -539,6 +543,36 @@ def serve_forever(cluster: LocalCluster, client: Client, say: Say) -> None:
     finally:
         signal.signal(signal.SIGTERM, previous)
         say("stopping the workers and the scheduler")
-        client.close()
-        cluster.close(timeout=30)
-        print("stopped", file=sys.stderr, flush=True)
+        clean = stop_local(cluster, client, grace)
+        print("stopped" if clean else "stopped (forced: the cluster did not close in time)", file=sys.stderr,
+              flush=True)
+    return clean
+
+
+def stop_local(cluster: LocalCluster, client: Client, grace: float = 20.0) -> bool:
+    """Close ``client`` and ``cluster`` within ``grace`` seconds; terminate any worker process left after that."""
+    import multiprocessing
+
+    closed = threading.Event()
+
+    def close() -> None:
+        try:
+            client.close(timeout=grace / 2)
+            cluster.close(timeout=grace / 2)
+        except Exception:  # noqa: BLE001 - a close that times out or fails is forced below, never a traceback
+            return
+        else:
+            closed.set()
+
+    closing = threading.Thread(target=close, name="cluster-close", daemon=True)
+    closing.start()
+    closing.join(grace)
+    left = multiprocessing.active_children()  # the nannies' worker processes, if any outlived the close
+    for process in left:
+        process.terminate()
+    for process in left:
+        process.join(5)
+        if process.is_alive():
+            process.kill()
+            process.join(5)
+    return closed.is_set() and not left

@@ -277,3 +277,29 @@ def test_ctrl_c_stops_the_scheduler_and_every_worker(served: tuple[subprocess.Po
     assert process.wait(60) == 0
     gone, alive = psutil.wait_procs(family, timeout=30)
     assert not alive
+
+
+FROZEN_SHUTDOWN = """
+import os, signal, sys
+from distributed import LocalCluster, Client
+from qa.corpus.cluster import stop_local
+cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", scheduler_port=0,
+                       dashboard_address=None, silence_logs=50)
+client = Client(cluster, set_as_default=False)
+pid = next(iter(client.run(os.getpid).values()))
+os.kill(pid, signal.SIGSTOP)  # a worker that no longer answers anything, not even its nanny's close
+clean = stop_local(cluster, client, grace=4.0)
+print(pid, clean, flush=True)
+os._exit(0)
+"""
+
+
+def test_a_worker_that_will_not_close_is_terminated_within_the_grace() -> None:
+    begun = time.monotonic()
+    run = subprocess.run([sys.executable, "-c", FROZEN_SHUTDOWN], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
+    pid, clean = run.stdout.split()
+    assert not psutil.pid_exists(int(pid)) or psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
+    assert time.monotonic() - begun < 90
+    assert clean == "False"  # a frozen worker cannot close within the grace: the close was forced
