@@ -178,21 +178,22 @@ for number, turn in enumerate(state.turns):
         st.html(d.question_html(turn.question, uis))
     with st.chat_message("assistant", avatar=":material/menu_book:"):
         view = s.reply_view(state.views, turn, script, index.analyzer, uis, top_k, context)
+        said = d.reply_script(turn.query, uis)  # a reply to an English question is labelled in English
         st.html(view.head)
         for n, (card, at) in enumerate(view.cards):
             st.html(card)
-            st.button(d.ui("read", uis), key=f"read-{number}-{n}", icon=":material/menu_book:", type="tertiary",
+            st.button(d.ui("read", said), key=f"read-{number}-{n}", icon=":material/menu_book:", type="tertiary",
                       on_click=open_reader, args=(at, turn.question))
         if turn.suggestions:
-            st.caption(d.ui("look_sections", uis))
+            st.caption(d.ui("look_sections", said))
             for n, suggestion in enumerate(turn.suggestions):
                 st.button(d.escape_markdown(d.convert(suggestion.heading, script, index.analyzer)), key=f"look-{number}-{n}",
                           icon=":material/article:", type="secondary", on_click=open_reader, args=(suggestion.at,))
         if turn.asked:
-            with st.popover(d.ui("share", uis), icon=":material/link:", type="tertiary", key=f"share-{number}"):
-                st.caption(d.ui("share_help", uis))
+            with st.popover(d.ui("share", said), icon=":material/link:", type="tertiary", key=f"share-{number}"):
+                st.caption(d.ui("share_help", said))
                 if any(a.doc in visitor.uploads.names for a in turn.answers[:top_k]):
-                    st.caption(d.ui("share_upload_note", uis))
+                    st.caption(d.ui("share_upload_note", said))
                 st.code(d.share_link(st.context.url, turn.share), language=None, wrap_lines=True)
 if state.turns:
     draw_examples()  # more to ask, below the chat

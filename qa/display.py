@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 # Display scripts: 原文 shows the article as written; the others convert what is shown, never what is searched.
 ORIGINAL, TRADITIONAL, SIMPLIFIED = "原文", "繁體", "简体"
 SCRIPTS = (ORIGINAL, TRADITIONAL, SIMPLIFIED)
+# The interface script of a reply to a question asked in English: its labels in English (``UI_ENGLISH``).
+ENGLISH = "English"
 
 # Interface text in both scripts, written by hand (Taiwan usage for Traditional, mainland usage for Simplified).
 UI_TEXT: dict[str, tuple[str, str]] = {
@@ -31,6 +33,7 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "rephrase": ("換個說法再問一次，例如用文章裡出現的詞。", "换个说法再问一次，例如用文章里出现的词。"),
     "carried": ("接著上文，沿用了：", "接着上文，沿用了："),
     "keywords": ("找的是：", "找的是："),
+    "translated": ("譯成中文：", "译成中文："),
     "regional": ("文章裡的說法：", "文章里的说法："),
     "relevance": ("相關度", "相关度"),
     "rel_high": ("高", "高"),
@@ -115,6 +118,34 @@ UI_TEXT: dict[str, tuple[str, str]] = {
     "only_matches": ("{n} 篇文章符合", "{n} 篇文章符合"),
 }
 
+# A reply to an English question, in English: every key a reply, its cards and its buttons use.
+UI_ENGLISH: dict[str, str] = {
+    "no_answer": "No sentence of the article answers this question.",
+    "rephrase_sections": "Try other words, or look at these sections:",
+    "rephrase": "Try other words, or ask in Chinese.",
+    "carried": "Carried over:",
+    "keywords": "Looking for:",
+    "translated": "In Chinese:",
+    "regional": "As the article says it:",
+    "relevance": "Relevance",
+    "rel_high": "high",
+    "rel_mid": "medium",
+    "rel_low": "low",
+    "best": "best match",
+    "read": "Read in the article",
+    "look_sections": "Look at these sections:",
+    "scope": "Answering only from {titles}",
+    "intro": "Introduction",
+    "truncated": "The question is long: only its first {n} characters were used.",
+    "unsearched": "Not searched (no live server holds them): {parts}",
+    "share": "Share",
+    "share_help": "This link asks the same question:",
+    "share_upload_note": "This answer comes from an article you uploaded: others opening the link will not see it.",
+    "more_articles": " and {n} articles",
+    "question": "Q",
+    "link": "Link",
+}
+
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:=^&\"'])")
 _LATIN_END = re.compile(r"[A-Za-z0-9.,;:!?)\]]$")
 _LATIN_START = re.compile(r"^[A-Za-z0-9(\[]")
@@ -126,10 +157,16 @@ _PUNCT_OR_SPACE = re.compile(r"^[\W_]+$")
 
 
 def ui(key: str, script: str, **values: object) -> str:
-    """Interface text for a key in the interface script (Simplified only for 简体)."""
+    """Interface text for a key in the interface script (Simplified only for 简体; English, where it has the key, for
+    ``ENGLISH``)."""
     traditional, simplified = UI_TEXT[key]
-    text = simplified if script == SIMPLIFIED else traditional
+    text = simplified if script == SIMPLIFIED else UI_ENGLISH.get(key, traditional) if script == ENGLISH else traditional
     return text.format(**values) if values else text
+
+
+def reply_script(query: Query | None, ui_script_: str) -> str:
+    """The interface script of one reply: English for a question asked in English, else the interface's own."""
+    return ENGLISH if query is not None and query.foreign else ui_script_
 
 
 def ui_script(display: str, locale: str | None = None) -> str:
@@ -466,6 +503,9 @@ def _words_for(text: str, terms: Sequence[str], analyzer: Analyzer) -> list[str]
 def understood_words(query: Query, source: str | None, analyzer: Analyzer) -> tuple[list[str], list[str]]:
     """The question's own search words and the carried-over ones: whole words as written in the questions they
     came from (前後端, not 前後 and 端); a lone one-character verb or suffix (說, 講, 們) is not shown."""
+    if query.foreign:  # the English words asked (their Chinese translations are shown apart: ``understood_html``)
+        words = re.findall(r"[A-Za-z][A-Za-z'-]*|\d+", query.question)
+        return list(dict.fromkeys(w for w in words if w.lower() not in dictionary.STOP_WORDS and len(w) > 1)), []
     carried = set(query.carried)
     own_terms = [t for t in query.terms if t not in carried]
     own = _words_for(query.question, own_terms, analyzer)
@@ -479,8 +519,11 @@ def _longest_terms(terms: Sequence[str]) -> list[str]:
     return [t for t in unique if not any(t != other and t in other for other in unique)]
 
 
-def understood_html(query: Query, script: str, analyzer: Analyzer, ui_script_: str, source: str | None = None) -> str:
-    """What the engine understood: the question's own words and any carried over (from ``source``, an earlier question)."""
+def understood_html(query: Query, script: str, analyzer: Analyzer, ui_script_: str, source: str | None = None,
+                    written: str = "") -> str:
+    """What the engine understood: the question's own words and any carried over (from ``source``, an earlier
+    question); for an English question its words and the Chinese ones searched for them, as ``written`` (the
+    answers' text) writes them where it holds them."""
     own, carried = understood_words(query, source, analyzer)
     chips = []
     if own:
@@ -490,6 +533,11 @@ def understood_html(query: Query, script: str, analyzer: Analyzer, ui_script_: s
         words = "".join(f'<span class="qa-chip qa-carried">{escape_html(convert(w, script, analyzer))}</span>'
                         for w in carried)
         chips.append(f'<span class="qa-understood-label">{ui("carried", ui_script_)}</span>{words}')
+    if query.foreign and (translated := _longest_terms(query.translated)):
+        translated = list(dict.fromkeys(next(iter(_words_for(written, [t], analyzer)), t) for t in translated))
+        words = "".join(f'<span class="qa-chip qa-translated">{escape_html(convert(w, script, analyzer))}</span>'
+                        for w in translated)
+        chips.append(f'<span class="qa-understood-label">{ui("translated", ui_script_)}</span>{words}')
     if query.regional:  # the question's word as the article says it (軟體 → 软件)
         words = "".join(f'<span class="qa-chip qa-regional">{escape_html(convert(asked, script, analyzer))} → '
                         f'{escape_html(convert(written, script, analyzer))}</span>' for asked, written in query.regional)
@@ -518,8 +566,6 @@ def no_answer_html(suggested: bool, ui_script_: str, notice: str = "") -> str:
     """The plain "no answer" reply — the engine's reason when it has one (文章沒有提到「劉強東」。) — suggesting a
     rephrase (the suggested sections are buttons drawn after it)."""
     advice = ui("rephrase_sections" if suggested else "rephrase", ui_script_)
-    if notice and not re.search(r"[\u3400-\u9fff]", notice):  # an English question's reason: the advice in English
-        advice = "Try other words, or ask in Chinese." if not suggested else "Try other words, or look at these sections:"
     head = escape_html(notice) if notice else ui("no_answer", ui_script_)
     return f'<div class="qa-none"><p class="qa-none-head">{head}</p><p>{advice}</p></div>'
 
@@ -739,6 +785,7 @@ def reply_head_html(turn: Turn, script: str, analyzer: Analyzer, uis: str) -> st
     """The top of an assistant reply: notices (filter, truncation), what was understood, or "no answer"."""
     if turn.problem:
         return reply_html([notice_html(pick_script(turn.problem, uis))])
+    uis = reply_script(turn.query, uis)
     parts = [notice_html(truncation_notice(uis))] if turn.truncated else []
     if turn.scope:
         titles = "、".join(f"《{convert(t, script, analyzer)}》" for t in turn.scope[:3])
@@ -747,7 +794,8 @@ def reply_head_html(turn: Turn, script: str, analyzer: Analyzer, uis: str) -> st
     if turn.unsearched:
         parts.append(notice_html(ui("unsearched", uis, parts="；".join(turn.unsearched))))
     source = turn.share[0] if len(turn.share) > 1 else None  # the earlier question a follow-up carried words from
-    parts.append(understood_html(turn.query, script, analyzer, uis, source))
+    written = "".join(a.text for a in turn.answers) if turn.query.foreign else ""
+    parts.append(understood_html(turn.query, script, analyzer, uis, source, written))
     if not turn.answers:
         parts.append(no_answer_html(bool(turn.suggestions), uis, convert(turn.notice, ui_convert(uis), analyzer)))
     return reply_html(parts)
@@ -758,7 +806,7 @@ def turn_html(turn: Turn, script: str, analyzer: Analyzer, uis: str, top_k: int,
     cards = passages(turn.answers, top_k, context)
     phrases = question_phrases(turn.query, analyzer) if cards else ()
     return reply_head_html(turn, script, analyzer, uis) + "".join(
-        passage_html(p, turn.query, script, analyzer, uis, phrases) for p in cards)
+        passage_html(p, turn.query, script, analyzer, reply_script(turn.query, uis), phrases) for p in cards)
 
 
 def truncation_notice(script: str) -> str:
@@ -775,16 +823,17 @@ def chat_markdown(turns: Sequence[Turn], script: str, analyzer: Analyzer, base_u
         if turn.problem:
             lines += [escape_markdown(pick_script(turn.problem, ui_script_)), ""]
             continue
+        said = reply_script(turn.query, ui_script_)  # an English question's reply is in English
         if turn.truncated:
-            lines += [f"*{truncation_notice(ui_script_)}*", ""]
+            lines += [f"*{truncation_notice(said)}*", ""]
         if not turn.answers:
-            lines += [escape_markdown(convert(turn.notice, ui_convert(ui_script_), analyzer)) or ui("no_answer", ui_script_), ""]
+            lines += [escape_markdown(convert(turn.notice, ui_convert(said), analyzer)) or ui("no_answer", said), ""]
         for i, passage in enumerate(passages(turn.answers, top_k, context), 1):
-            where = escape_markdown(where_text(passage, script, analyzer, ui_script_))
+            where = escape_markdown(where_text(passage, script, analyzer, said))
             text = "".join(convert(t, script, analyzer) for t, role in zip(passage.texts, passage.roles)
                            if role != "context")
             lines += [f"{i}. {escape_markdown(text)}",
-                      f"   — {where}（{ui('relevance', ui_script_)} {passage.figure:.0%}）", ""]
+                      f"   — {where}（{ui('relevance', said)} {passage.figure:.0%}）", ""]
         if base_url is not None and turn.share:
             lines += [f"{ui('link', ui_script_)}：<{share_link(base_url, turn.share)}>", ""]
     return "\n".join(lines).rstrip() + "\n"
@@ -828,6 +877,7 @@ STYLE = """
 .qa-understood-label{margin-left:.2rem}
 .qa-chip{background:#f1efe9;border-radius:999px;padding:.05rem .55rem;color:#3d4148}
 .qa-chip.qa-carried{background:#f6e6e2;color:#8a3324}
+.qa-chip.qa-translated{background:#e6eef6;color:#23466b}
 .qa-question{white-space:pre-wrap;word-break:break-word;line-height:1.7}
 .qa-question.qa-blank{color:#8b8f96}
 .qa-notice{font-size:.85rem;color:#8a5a00;background:#fff6e0;border-radius:.5rem;padding:.35rem .7rem;margin-bottom:.5rem}

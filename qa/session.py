@@ -386,7 +386,8 @@ def reply_view(cache: dict, turn: d.Turn, script: str, analyzer: Analyzer, uis: 
         cards = d.passages(turn.answers, top_k, context)
         phrases = d.question_phrases(turn.query, analyzer) if cards else ()
         view = ReplyView(d.reply_head_html(turn, script, analyzer, uis),
-                         tuple((d.passage_html(p, turn.query, script, analyzer, uis, phrases), p.at) for p in cards))
+                         tuple((d.passage_html(p, turn.query, script, analyzer, d.reply_script(turn.query, uis), phrases),
+                                p.at) for p in cards))
         if len(cache) >= MAX_VIEWS:
             cache.clear()
         held = cache[key] = (turn, view)

