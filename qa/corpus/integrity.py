@@ -20,7 +20,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import STORED, BM25Settings, decode_doc_ids, term_hash, tf_ranks
+from qa.search.bm25 import STORED, BM25Settings, decode_doc_ids, run_lengths, term_hash, tf_ranks
 from qa.search.table import ARRAYS, STRINGS, StringColumn, raw_text
 from qa.search.tokens import AnalyzerSettings
 
@@ -32,7 +32,7 @@ FIELD_NAME = "^[A-Za-z0-9_]+$"
 # A plain file name: no separator, no leading dot (so neither ``..`` nor a hidden file), nothing but these.
 FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 # The kinds a scoring field's arrays may have (their widths are the store format's choice, see bm25.py).
-FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "block_ptr": "i", "block_ids": "iu", "block_ends": "i", "tf_more": "u",
+FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "block_ptr": "i", "block_ids": "iu", "run_sizes": "u", "tf_more": "u",
                "tf_values": "u", "tf_rank": "i",
                "idf_values": "f", "lengths": "iu", "term_bytes": "u", "term_ptr": "i", "term_hash": "u", "term_order": "i",
                "tf_max": "i"}
@@ -414,21 +414,20 @@ def _blocks_problem(where: str, arrays: Mapping[str, np.ndarray], sentences: int
     """Each term's runs of postings (one per block of sentences, see ``qa.search.bm25.encode_doc_ids``) cover its
     postings in order, in ascending blocks, and decode to sentence ids that ascend inside the term and stay
     inside the index."""
-    indptr, block_ptr, block_ids, ends = (arrays[n] for n in ("indptr", "block_ptr", "block_ids", "block_ends"))
+    indptr, block_ptr, block_ids, sizes = (arrays[n] for n in ("indptr", "block_ptr", "block_ids", "run_sizes"))
     terms = len(indptr) - 1
-    if not _ptr_ok(block_ptr, terms, len(block_ids)) or len(ends) != len(block_ids):
+    if not _ptr_ok(block_ptr, terms, len(block_ids)) or len(sizes) != len(block_ids):
         return f"{where}.block_ptr.npy: the runs' offsets do not cover {where}.block_ids.npy in order"
     df, runs = np.diff(indptr), np.diff(block_ptr)
     if not bool(np.all((runs > 0) == (df > 0))) or (len(block_ids) and int(np.min(block_ids)) < 0):
         return f"{where}.block_ptr.npy: a term's postings are not in runs"
-    last = block_ptr[1:][runs > 0] - 1
-    inner = np.ones(len(ends), dtype=bool)
+    inner = np.ones(len(sizes), dtype=bool)
     inner[block_ptr[:-1][runs > 0]] = False  # a term's first run
-    steps, rising = np.diff(ends), np.diff(block_ids.astype(np.int64))
-    if (len(ends) and int(ends.min()) <= 0) or not bool(np.all(ends[last] == df[runs > 0])) \
-            or not bool(np.all(steps[inner[1:]] > 0)) or not bool(np.all(rising[inner[1:]] > 0)):
-        return f"{where}.block_ends.npy: a term's runs do not cover its postings in order"
-    ids = decode_doc_ids(arrays["doc_low"], indptr, block_ptr, block_ids, ends)
+    rising = np.diff(block_ids.astype(np.int64))
+    held = np.add.reduceat(run_lengths(sizes), block_ptr[:-1][runs > 0]) if len(sizes) else np.zeros(0, np.int64)
+    if not bool(np.all(held == df[runs > 0])) or not bool(np.all(rising[inner[1:]] > 0)):
+        return f"{where}.run_sizes.npy: a term's runs do not cover its postings in order"
+    ids = decode_doc_ids(arrays["doc_low"], indptr, block_ptr, block_ids, sizes)
     if len(ids) and not int(ids.max()) < sentences:
         return f"{where}.doc_low.npy: a posting points outside the sentences"
     within = np.ones(len(ids), dtype=bool)

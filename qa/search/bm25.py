@@ -4,7 +4,7 @@ The index is a handful of flat numpy arrays (term-major, like a CSC matrix), not
 ``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_low`` (the low 16 bits of each sentence id,
 ascending within a term; the term's runs per block of 65,536 sentences give the high bits, see
 ``encode_doc_ids``) and the term frequencies (a bit a posting, and the count of each posting whose sentence repeats
-the term: ``encode_tf``). That is ~2.2 bytes per posting (plus 6 per run: at most 16 runs a term at a million
+the term: ``encode_tf``). That is ~2.2 bytes per posting (plus 4 per run: at most 16 runs a term at a million
 sentences) and no Python object per sentence or per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
 floating-point operations in the same order as rank-bm25 (so scores stay bit-identical per term): storing it
 would cost 8 bytes more per posting, and with the character fields a million sentences hold ~85 M postings.
@@ -314,7 +314,7 @@ class BM25:
         np.cumsum(document_frequency, out=self.indptr[1:])
         self.tf_rank = tf_ranks(self.tf_more, self.indptr)
         self.lengths = smallest_lengths(self.lengths)
-        self.doc_low, self.block_ptr, self.block_ids, self.block_ends = encode_doc_ids(doc_ids, self.indptr)
+        self.doc_low, self.block_ptr, self.block_ids, self.run_sizes = encode_doc_ids(doc_ids, self.indptr)
         del doc_ids
         self.idf_values = self._idf(document_frequency, size)
         self._finish()
@@ -369,8 +369,7 @@ class BM25:
             if base:
                 ids += base
             return ids
-        ends = self.block_ends[e0:e1]
-        ids = np.repeat(self.block_ids[e0:e1].astype(np.int32) << BLOCK_BITS, np.diff(ends, prepend=0))
+        ids = np.repeat(self.block_ids[e0:e1].astype(np.int32) << BLOCK_BITS, run_lengths(self.run_sizes[e0:e1]))
         ids += low
         return ids
 
@@ -413,7 +412,7 @@ class BM25:
 
     def doc_ids(self) -> np.ndarray:
         """Every posting's sentence id, term after term (decoded: 4 bytes a posting)."""
-        return decode_doc_ids(self.doc_low, self.indptr, self.block_ptr, self.block_ids, self.block_ends)
+        return decode_doc_ids(self.doc_low, self.indptr, self.block_ptr, self.block_ids, self.run_sizes)
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything, the terms included, as arrays (what ``from_arrays`` takes back)."""
@@ -527,8 +526,9 @@ class BM25:
             run = int(np.searchsorted(blocks, block))
             if run == e1 - e0 or int(blocks[run]) != block:
                 continue
-            start = lo + (int(self.block_ends[e0 + run - 1]) if run else 0)
-            lows = self.doc_low[start:lo + int(self.block_ends[e0 + run])]
+            lengths = run_lengths(self.run_sizes[e0:e0 + run + 1])
+            start = lo + int(lengths[:-1].sum())
+            lows = self.doc_low[start:start + int(lengths[-1])]
             position = int(np.searchsorted(lows, low))
             if position < len(lows) and int(lows[position]) == low:
                 found.add(term)
@@ -583,7 +583,7 @@ class RestrictedBM25(BM25):
         return select_top_k(self.scores(query, weights), k)
 
 
-ARRAY_NAMES = ("indptr", "doc_low", "block_ptr", "block_ids", "block_ends", "tf_more", "tf_values", "tf_rank",
+ARRAY_NAMES = ("indptr", "doc_low", "block_ptr", "block_ids", "run_sizes", "tf_more", "tf_values", "tf_rank",
                "idf_values", "lengths")  # postings and statistics
 BLOCK_BITS = 16  # a posting stores its sentence id's low 16 bits; a term's runs per block of 2**16 sentences the rest
 BLOCK_MASK = (1 << BLOCK_BITS) - 1
@@ -604,9 +604,9 @@ def encode_doc_ids(doc_ids: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray,
 
     Returns ``doc_low`` (uint16, each id's low 16 bits), and the runs of each term's postings that share a block
     of 2**16 sentences: term ``t``'s runs are ``block_ptr[t]:block_ptr[t+1]``, run ``r`` is block ``block_ids[r]``
-    and ends at posting ``block_ends[r]`` counted from the term's first (int32: a term has fewer postings than
-    there are sentences). At a million sentences a term has at most 16 runs: ~171 MB less than int32 ids for the
-    85 M postings of the three fields.
+    and holds ``run_sizes[r] + 1`` postings (uint16: a run has 1 to 2**16). At a million sentences a term has at
+    most 16 runs: ~171 MB less than int32 ids for the 85 M postings of the three fields (and the sizes ~14 MB less
+    than int32 ends of each run).
     """
     doc_ids = np.asarray(doc_ids)
     rows, terms = len(doc_ids), len(indptr) - 1
@@ -619,10 +619,17 @@ def encode_doc_ids(doc_ids: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray,
     run_term = np.searchsorted(indptr, first, side="right") - 1
     block_ptr = np.zeros(terms + 1, dtype=np.int64)
     np.cumsum(np.bincount(run_term, minlength=terms), out=block_ptr[1:])
-    ends = np.append(first[1:], rows) - indptr[run_term]
+    sizes = np.diff(np.append(first, rows)) - 1
     block_ids = blocks[first].astype(np.uint16 if int(blocks.max(initial=0)) < 2**16 else np.int32)
     del blocks
-    return (doc_ids & BLOCK_MASK).astype(np.uint16), offsets(block_ptr), block_ids, ends.astype(np.int32)
+    return (doc_ids & BLOCK_MASK).astype(np.uint16), offsets(block_ptr), block_ids, sizes.astype(np.uint16)
+
+
+def run_lengths(run_sizes: np.ndarray) -> np.ndarray:
+    """The postings of each run (``encode_doc_ids`` stores one less, so that 2**16 fits two bytes)."""
+    lengths = run_sizes.astype(np.int64)
+    lengths += 1
+    return lengths
 
 
 def offsets(ptr: np.ndarray) -> np.ndarray:
@@ -654,12 +661,9 @@ def decode_tf(tf_more: np.ndarray, tf_values: np.ndarray, rows: int) -> np.ndarr
 
 
 def decode_doc_ids(doc_low: np.ndarray, indptr: np.ndarray, block_ptr: np.ndarray, block_ids: np.ndarray,
-                   block_ends: np.ndarray) -> np.ndarray:
+                   run_sizes: np.ndarray) -> np.ndarray:
     """Every posting's sentence id (int64), from ``encode_doc_ids``'s arrays (whose shapes must fit together)."""
-    run_term = np.repeat(np.arange(len(block_ptr) - 1, dtype=np.int64), np.diff(block_ptr))
-    absolute = indptr[:-1][run_term] + block_ends
-    sizes = np.diff(absolute, prepend=0) if len(absolute) else absolute
-    ids = np.repeat(block_ids.astype(np.int64) << BLOCK_BITS, sizes)
+    ids = np.repeat(block_ids.astype(np.int64) << BLOCK_BITS, run_lengths(run_sizes))
     ids += doc_low
     return ids
 
