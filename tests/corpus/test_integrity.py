@@ -15,9 +15,10 @@ import pytest
 from conftest import SEED_PATH
 from qa.corpus import integrity, store
 from qa.search.bm25 import TERM_ARRAYS, TermTable
+from qa.search.table import RAW_LEVEL, raw_dictionary
 
 EUROPE = "在歐洲"
-AFRICA = "在澳洲"  # the same number of UTF-8 bytes, and of zlib's: only a checksum (or its absence) can tell
+ASIA = "在亞洲"  # the same number of UTF-8 bytes, and of zlib's (with the shipped dictionary): only a checksum can tell
 
 
 @pytest.fixture()
@@ -58,9 +59,10 @@ def edit_raw(path: Path, change: Callable[[bytes], bytes], same_size: bool = Fal
     ``same_size``: the new blob must have the old one's size, so that the file keeps its size too (a careful
     tamperer), else the offsets are rewritten and both files re-checksummed."""
     blob, ptr = np.load(path / "table.raw_bytes.npy"), np.load(path / "table.raw_ptr.npy")
-    parts = [zlib.decompress(blob[ptr[i]:ptr[i + 1]]) for i in range(len(ptr) - 1)]
+    parts = [zlib.decompressobj(zdict=raw_dictionary()).decompress(blob[ptr[i]:ptr[i + 1]]) for i in range(len(ptr) - 1)]
     (at,) = [i for i, part in enumerate(parts) if EUROPE.encode() in part]
-    new = zlib.compress(change(parts[at]), 6)
+    deflate = zlib.compressobj(RAW_LEVEL, zdict=raw_dictionary())
+    new = deflate.compress(change(parts[at])) + deflate.flush()
     if same_size:
         assert len(new) == ptr[at + 1] - ptr[at]
         data = blob.copy()
@@ -79,8 +81,8 @@ def edit_raw(path: Path, change: Callable[[bytes], bytes], same_size: bool = Fal
     rechecksum(path, "table.raw_bytes.npy", "table.raw_ptr.npy")
 
 
-def europe_to_africa(path: Path) -> None:
-    edit_raw(path, lambda text: text.replace(EUROPE.encode(), AFRICA.encode()), same_size=True)
+def europe_to_asia(path: Path) -> None:
+    edit_raw(path, lambda text: text.replace(EUROPE.encode(), ASIA.encode()), same_size=True)
 
 
 def resave(path: Path, name: str, change: Callable[[np.ndarray], np.ndarray]) -> None:
@@ -172,11 +174,11 @@ def headings_gone(path: Path) -> None:
 
 # (damage, the words the one-line error must hold): the audit's cases first (D1, D2, D4), then their relatives.
 CORRUPTIONS = {
-    "D1 file unlisted, then changed": (lambda p: (edit_manifest(unlisted("table.raw_bytes.npy"))(p), europe_to_africa(p)),
+    "D1 file unlisted, then changed": (lambda p: (edit_manifest(unlisted("table.raw_bytes.npy"))(p), europe_to_asia(p)),
                                        "does not list table.raw_bytes.npy"),
-    "D1 files emptied, then changed": (lambda p: (edit_manifest(lambda m: m.update(files={}))(p), europe_to_africa(p)),
+    "D1 files emptied, then changed": (lambda p: (edit_manifest(lambda m: m.update(files={}))(p), europe_to_asia(p)),
                                        "does not list"),
-    "D1 changed with its checksum kept": (europe_to_africa, "table.raw_bytes.npy does not match its checksum"),
+    "D1 changed with its checksum kept": (europe_to_asia, "table.raw_bytes.npy does not match its checksum"),
     "D2 absolute path listed": (edit_manifest(lambda m: m["files"].update({"/etc/passwd": {"bytes": 1, "sha256": "0" * 64}})),
                                 "'/etc/passwd' is not a plain file name"),
     "D2 parent path listed": (edit_manifest(lambda m: m["files"].update({"../../../etc/passwd": {"bytes": 1, "sha256": "0" * 64}})),
@@ -326,7 +328,7 @@ def test_an_index_with_no_recorded_source_is_not_rebuilt_from_its_manifest(built
     manifest = manifest_of(built)
     manifest["sources"] = [str(secret)]
     write_manifest(built, manifest)
-    europe_to_africa(built)
+    europe_to_asia(built)
     with pytest.raises(store.StoreError, match="no source is recorded"):
         store.open_index(built, analyzer)
     assert manifest_of(built)["sources"] == [str(secret)]  # nothing rebuilt, nothing read
