@@ -128,8 +128,10 @@ class Candidates:
 
 
 def relevance_of_cosine(cosine: float, ranking: RankingSettings) -> float:
-    """A foreign question's relevance (0..1) from a sentence's cosine: 0 at ``semantic_offset``, 1 at 0.85."""
-    return min(1.0, max(0.0, (cosine - ranking.semantic_offset) / (0.85 - ranking.semantic_offset)))
+    """A foreign question's relevance (0..1) from a sentence's cosine: 0 at ``semantic_offset``, 1 at
+    ``semantic_full``, in a straight line between."""
+    span = ranking.semantic_full - ranking.semantic_offset
+    return min(1.0, max(0.0, (cosine - ranking.semantic_offset) / span))
 
 
 class Parts(Protocol):

@@ -75,7 +75,8 @@ class RankingSettings:
     semantic_weight: float = 0.0
     foreign_semantic_weight: float = 2.0
     semantic_temperature: float = 0.01
-    semantic_offset: float = 0.7  # a foreign answer's relevance: 0 at this cosine, 1 at 0.85
+    semantic_offset: float = 0.7  # a foreign answer's relevance: 0 at this cosine, 1 at ``semantic_full``
+    semantic_full: float = 0.85
     foreign_floor: float = 0.76
     foreign_translations: int = 2  # a foreign question's English words searched as this many Chinese words each
     translation_weight: float = 0.3  # … each weighing this much of a question's own word
