@@ -292,10 +292,11 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
         return "table.raw_ptr.npy: the articles' text offsets do not cover table.raw_bytes.npy in order"
     counts = {}
     for name, rows in (("article_sections", "section_ptr"), ("article_paragraphs", "paragraph_ptr"),
-                       ("article_sentences", "text_ptr")):
+                       ("article_sentences", "sentence_start")):
         ptr = a[name]
+        one_more = int(name != "article_sentences")  # offsets hold one more value than their rows; sentences do not
         if not (len(ptr) == n + 1 and int(ptr[0]) == 0 and bool(np.all(ptr[1:] >= ptr[:-1]))
-                and int(ptr[-1]) == len(a[rows]) - 1):
+                and int(ptr[-1]) == len(a[rows]) - one_more):
             return f"table.{name}.npy: the per-article counts do not match table.{rows}.npy"
         counts[name] = np.diff(ptr)
     sections, paragraphs, sentences = (int(a[n][-1]) for n in ("article_sections", "article_paragraphs", "article_sentences"))
@@ -305,6 +306,11 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
                         ("text_ptr", "text_bytes")):
         if not _ptr_ok(a[name], len(a[name]) - 1, len(a[total])):
             return f"table.{name}.npy: the offsets do not cover table.{total}.npy in order"
+    text_ids = a["text_ids"]
+    if len(a["text_ptr"]) != len(text_ids) + 1 or not bool(np.all(np.diff(a["text_ptr"]) > 0)) or (
+            len(text_ids) and not (int(text_ids[0]) >= 0 and int(text_ids[-1]) < sentences
+                                   and bool(np.all(np.diff(text_ids) > 0)))):
+        return "table.text_ids.npy: the cleaned sentences' ids are not ascending ids of sentences, one per text"
     if any(len(a[name]) != sentences for name in ("sentence_start", "sentence_end", "sentence_section", "sentence_paragraph")):
         return "table.sentence_*.npy: one value per sentence expected"
     if len(a["paragraph_section"]) != paragraphs:
@@ -359,7 +365,8 @@ def _text_problem(a: Mapping[str, np.ndarray], sentence_article: np.ndarray) -> 
         return "table.text_bytes.npy: the text is not UTF-8"
     if not bool(np.all(ends <= chars[sentence_article])):
         return "table.sentence_end.npy: a sentence ends after its article's text"
-    own_text = np.diff(a["text_ptr"]) > 0
+    own_text = np.zeros(len(starts), dtype=bool)
+    own_text[a["text_ids"]] = True
     if not bool(np.all(own_text | (ends > starts))):
         return "table.sentence_start.npy/sentence_end.npy: a sentence is empty"
     return ""

@@ -1,7 +1,7 @@
 """Many articles held as flat arrays and UTF-8 blobs; an ``Article`` object is made only when one is asked for.
 
 A million sentences as ``Sentence`` objects cost ~390 bytes each plus their article's raw text as a ``str``;
-here a sentence costs its share of its article's zlib-compressed UTF-8 plus ~32 bytes of offsets, the arrays can be memory-mapped from disk,
+here a sentence costs its share of its article's zlib-compressed UTF-8 plus ~24 bytes of offsets, the arrays can be memory-mapped from disk,
 and ``table[i]`` rebuilds article ``i`` (a few dozen µs) with a small cache for the articles being answered from.
 """
 from __future__ import annotations
@@ -27,9 +27,11 @@ ARRAYS = {
     "article_sections": np.int64, "article_paragraphs": np.int64, "article_sentences": np.int64,
     "section_ptr": np.int64, "section_paragraph_ids": np.int32,  # per section, its local paragraph ids
     "paragraph_section": np.int32, "paragraph_ptr": np.int64, "paragraph_sentence_ids": np.int32,
-    # Sentence j's cleaned text, stored only when it differs from raw[start:end] (an empty range means
-    # "the raw text says it", as it does for nearly every sentence not touched by cleaning).
-    "text_bytes": np.uint8, "text_ptr": np.int64,
+    # The cleaned text of the few sentences whose text differs from raw[start:end] (cleaning touched them):
+    # sentence text_ids[k] (a global id, ascending) says text_bytes[text_ptr[k]:text_ptr[k+1]]; any other
+    # sentence's text is its raw range. (Format 4 kept an offset for every sentence: 8 MB at a million, nearly
+    # all of them empty ranges.)
+    "text_bytes": np.uint8, "text_ids": np.int32, "text_ptr": np.int64,
     # Character offsets inside an article (under 2**31: an article is at most a few MB).
     "sentence_start": np.int32, "sentence_end": np.int32,
     "sentence_section": np.int32, "sentence_paragraph": np.int32,
@@ -162,8 +164,10 @@ class ArticleTable(Sequence[Article]):
         paragraphs = [p for a in articles for p in a.paragraphs]
         sentences = [s for a in articles for s in a.sentences]
         raw_bytes, raw_ptr = _compressed(a.raw for a in articles)
-        text_bytes, text_ptr = _blob("" if a.raw[s.start:s.end] == s.text else s.text
-                                     for a in articles for s in a.sentences)
+        cleaned = [(j, s.text) for j, (a, s) in enumerate((a, s) for a in articles for s in a.sentences)
+                   if a.raw[s.start:s.end] != s.text]
+        text_bytes, text_ptr = _blob(text for _, text in cleaned)
+        text_ids = np.fromiter((j for j, _ in cleaned), np.int32, len(cleaned))
         arrays = {
             "raw_bytes": raw_bytes, "raw_ptr": raw_ptr,
             "article_sections": _ptr([len(a.sections) for a in articles]),
@@ -174,7 +178,7 @@ class ArticleTable(Sequence[Article]):
             "paragraph_section": np.fromiter((p.section for p in paragraphs), np.int32, len(paragraphs)),
             "paragraph_ptr": _ptr([len(p.sentence_ids) for p in paragraphs]),
             "paragraph_sentence_ids": np.fromiter((i for p in paragraphs for i in p.sentence_ids), np.int32),
-            "text_bytes": text_bytes, "text_ptr": text_ptr,
+            "text_bytes": text_bytes, "text_ids": text_ids, "text_ptr": text_ptr,
             "sentence_start": np.fromiter((s.start for s in sentences), np.int32, len(sentences)),
             "sentence_end": np.fromiter((s.end for s in sentences), np.int32, len(sentences)),
             "sentence_section": np.fromiter((s.section for s in sentences), np.int32, len(sentences)),
@@ -206,16 +210,21 @@ class ArticleTable(Sequence[Article]):
             fill[name] = int(pointer)
         strings: dict[str, list[str]] = {name: [] for name in STRINGS}
         tables.reverse()  # pop() from the end walks them in order
+        sentences_before = 0
         while tables:
             table = tables.pop()
             for name, array in table.arrays.items():
                 target, at = arrays[name], fill[name]
-                if name.endswith("_ptr") or name.startswith("article_"):
+                if name == "text_ids":  # global sentence ids: shifted by the sentences of the tables before
+                    target[at:at + len(array)] = array + sentences_before
+                    fill[name] = at + len(array)
+                elif name.endswith("_ptr") or name.startswith("article_"):
                     target[at:at + len(array) - 1] = array[1:] + target[at - 1]
                     fill[name] = at + len(array) - 1
                 else:
                     target[at:at + len(array)] = array
                     fill[name] = at + len(array)
+            sentences_before += int(table.arrays["article_sentences"][-1])
             for name in STRINGS:
                 strings[name].extend(table.strings[name])
         return cls(arrays, strings)
@@ -235,7 +244,12 @@ class ArticleTable(Sequence[Article]):
         arrays["paragraph_section"] = a["paragraph_section"][paragraph_rows]
         rows, arrays["paragraph_ptr"] = _rows(a["paragraph_ptr"], paragraph_rows)
         arrays["paragraph_sentence_ids"] = a["paragraph_sentence_ids"][rows]
-        rows, arrays["text_ptr"] = _rows(a["text_ptr"], sentence_rows)
+        # The cleaned texts of the chosen sentences, renumbered to their new places.
+        at = np.searchsorted(a["text_ids"], sentence_rows)
+        own = at < len(a["text_ids"])
+        own[own] = a["text_ids"][at[own]] == sentence_rows[own]
+        arrays["text_ids"] = np.flatnonzero(own).astype(np.int32)
+        rows, arrays["text_ptr"] = _rows(a["text_ptr"], at[own])
         arrays["text_bytes"] = a["text_bytes"][rows]
         for name in ("sentence_start", "sentence_end", "sentence_section", "sentence_paragraph"):
             arrays[name] = a[name][sentence_rows]
@@ -290,14 +304,17 @@ class ArticleTable(Sequence[Article]):
             Paragraph(int(a["paragraph_section"][p]),
                       tuple(a["paragraph_sentence_ids"][paragraph_ptr[p]:paragraph_ptr[p + 1]].tolist()))
             for p in range(p0, p1))
-        text_ptr = a["text_ptr"][t0:t1 + 1].tolist()
+        k0, k1 = (int(k) for k in np.searchsorted(a["text_ids"], (t0, t1)))
+        text_ptr = a["text_ptr"][k0:k1 + 1].tolist()
         blob = bytes(a["text_bytes"][text_ptr[0]:text_ptr[-1]])
         base = text_ptr[0]
+        cleaned = {j - t0: blob[text_ptr[k] - base:text_ptr[k + 1] - base].decode("utf-8")
+                   for k, j in enumerate(a["text_ids"][k0:k1].tolist())}
         starts, ends = a["sentence_start"][t0:t1].tolist(), a["sentence_end"][t0:t1].tolist()
         sections_of, paragraphs_of = a["sentence_section"][t0:t1].tolist(), a["sentence_paragraph"][t0:t1].tolist()
         sentences = tuple(
-            Sentence(blob[text_ptr[j] - base:text_ptr[j + 1] - base].decode("utf-8") if text_ptr[j + 1] > text_ptr[j]
-                     else raw[starts[j]:ends[j]], starts[j], ends[j], sections_of[j], paragraphs_of[j])
+            Sentence(cleaned[j] if j in cleaned else raw[starts[j]:ends[j]], starts[j], ends[j], sections_of[j],
+                     paragraphs_of[j])
             for j in range(t1 - t0))
         return Article(name=self.strings["names"][i], title=self.strings["titles"][i], raw=raw, sections=sections,
                        paragraphs=paragraphs, sentences=sentences, source=self.strings["sources"][i])
@@ -324,9 +341,9 @@ class ArticleTable(Sequence[Article]):
     def sentence_text(self, global_id: int) -> str:
         """The cleaned text of one sentence by its global id, without building its article."""
         a = self.arrays
-        lo, hi = a["text_ptr"][global_id], a["text_ptr"][global_id + 1]
-        if hi > lo:
-            return bytes(a["text_bytes"][lo:hi]).decode("utf-8")
+        k = int(np.searchsorted(a["text_ids"], global_id))
+        if k < len(a["text_ids"]) and int(a["text_ids"][k]) == global_id:
+            return bytes(a["text_bytes"][a["text_ptr"][k]:a["text_ptr"][k + 1]]).decode("utf-8")
         article = int(np.searchsorted(a["article_sentences"], global_id, side="right")) - 1
         return self[article].sentences[global_id - int(a["article_sentences"][article])].text
 

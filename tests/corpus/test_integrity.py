@@ -205,6 +205,8 @@ CORRUPTIONS = {
                                  "field.words.doc_low.npy: a term's sentences are not in ascending order"),
     "D4 runs not covering the postings": (lambda p: resave(p, "field.words.run_sizes.npy", set_last(60_000)),
                                           "field.words.run_sizes.npy: a term's runs do not cover"),
+    "D4 cleaned text of no sentence": (lambda p: resave(p, "table.text_ids.npy", set_last(10**6)),
+                                       "table.text_ids.npy: the cleaned sentences' ids"),
     "D4 sentence past its article": (lambda p: resave(p, "table.sentence_end.npy", set_last(10**6)),
                                      "table.sentence_end.npy: a sentence ends after"),
     "D4 section id outside its article": (lambda p: resave(p, "table.sentence_section.npy", set_last(99)),
