@@ -20,7 +20,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import STORED, BM25Settings, decode_doc_ids, run_lengths, term_hash, tf_ranks
+from qa.search import id_coding
+from qa.search.bm25 import STORED, BM25Settings, term_hash, tf_ranks
+from qa.search.id_coding import BLOCK_BITS, run_lengths
 from qa.search.table import ARRAYS, STRINGS, StringColumn, raw_text
 from qa.search.tokens import AnalyzerSettings
 
@@ -32,7 +34,8 @@ FIELD_NAME = "^[A-Za-z0-9_]+$"
 # A plain file name: no separator, no leading dot (so neither ``..`` nor a hidden file), nothing but these.
 FILE_NAME = "^[A-Za-z0-9_][A-Za-z0-9_.-]*$"
 # The kinds a scoring field's arrays may have (their widths are the store format's choice, see bm25.py).
-FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "block_ptr": "i", "block_ids": "iu", "run_sizes": "u", "tf_more": "u",
+FIELD_KINDS = {"indptr": "iu", "doc_low": "u", "doc_gaps": "u", "gap_escapes": "u", "escape_ptr": "i", "block_ptr": "i",
+               "block_ids": "iu", "run_sizes": "u", "tf_more": "u",
                "tf_values": "u", "tf_rank": "i",
                "idf_values": "f", "lengths": "iu", "term_bytes": "u", "term_ptr": "i", "term_hash": "u", "term_order": "i",
                "tf_max": "i"}
@@ -381,9 +384,13 @@ def field_problem(name: str, arrays: Mapping[str, np.ndarray], sentences: int) -
     if problem := _terms_problem(where, arrays):
         return problem
     terms = range(len(arrays["term_ptr"]) - 1)
-    indptr, doc_low = arrays["indptr"], arrays["doc_low"]
-    if not _ptr_ok(indptr, len(terms), len(doc_low)):
+    indptr, postings = arrays["indptr"], id_coding.postings(arrays)
+    if len(arrays["doc_low"]) and len(arrays["doc_gaps"]):
+        return f"{where}.doc_low.npy/doc_gaps.npy: a field keeps its postings one way, not both"
+    if not _ptr_ok(indptr, len(terms), postings):
         return f"{where}.indptr.npy: the postings offsets do not cover {where}.doc_low.npy in order"
+    if problem := _gaps_problem(where, arrays):
+        return problem
     if problem := _tf_problem(where, arrays):
         return problem
     if problem := _blocks_problem(where, arrays, sentences):
@@ -394,7 +401,7 @@ def field_problem(name: str, arrays: Mapping[str, np.ndarray], sentences: int) -
         return f"{where}.idf_values.npy: one finite weight per term expected"
     if sentences and int(arrays["lengths"].min()) < 0:
         return f"{where}.lengths.npy: a negative sentence length"
-    top = max(int(arrays["tf_values"].max(initial=1)), 1) if len(doc_low) else 0
+    top = max(int(arrays["tf_values"].max(initial=1)), 1) if postings else 0
     if len(arrays["tf_max"]) != 1 or int(arrays["tf_max"][0]) != top:
         return f"{where}.tf_max.npy: not the largest count of {where}.tf_values.npy"
     return ""
@@ -403,7 +410,7 @@ def field_problem(name: str, arrays: Mapping[str, np.ndarray], sentences: int) -
 def _tf_problem(where: str, arrays: Mapping[str, np.ndarray]) -> str:
     """One bit per posting (none set past the last), one count above 1 per set bit, each term's first count where
     its postings start (see ``qa.search.bm25.encode_tf``)."""
-    rows, more, values = len(arrays["doc_low"]), arrays["tf_more"], arrays["tf_values"]
+    rows, more, values = id_coding.postings(arrays), arrays["tf_more"], arrays["tf_values"]
     if len(more) != (rows + 7) // 8:
         return f"{where}.tf_more.npy: one bit per posting expected"
     bits = np.unpackbits(more, bitorder="little")
@@ -434,13 +441,30 @@ def _blocks_problem(where: str, arrays: Mapping[str, np.ndarray], sentences: int
     held = np.add.reduceat(run_lengths(sizes), block_ptr[:-1][runs > 0]) if len(sizes) else np.zeros(0, np.int64)
     if not bool(np.all(held == df[runs > 0])) or not bool(np.all(rising[inner[1:]] > 0)):
         return f"{where}.run_sizes.npy: a term's runs do not cover its postings in order"
-    ids = decode_doc_ids(arrays["doc_low"], indptr, block_ptr, block_ids, sizes)
+    ids = id_coding.decode(arrays)
+    kept = f"{where}.doc_gaps.npy" if len(arrays["doc_gaps"]) else f"{where}.doc_low.npy"
+    if not bool(np.all(ids >> BLOCK_BITS == np.repeat(block_ids.astype(np.int64), run_lengths(sizes)))):
+        return f"{kept}: a run's steps lead out of its block of sentences"
     if len(ids) and not int(ids.max()) < sentences:
-        return f"{where}.doc_low.npy: a posting points outside the sentences"
+        return f"{kept}: a posting points outside the sentences"
     within = np.ones(len(ids), dtype=bool)
     within[indptr[:-1][df > 0]] = False  # a term's first posting
     if not bool(np.all(np.diff(ids)[within[1:]] > 0)):
-        return f"{where}.doc_low.npy: a term's sentences are not in ascending order"
+        return f"{kept}: a term's sentences are not in ascending order"
+    return ""
+
+
+def _gaps_problem(where: str, arrays: Mapping[str, np.ndarray]) -> str:
+    """A field kept as steps (``qa.search.id_coding``) has one escape per 0 step, each term's counted where its
+    postings start; a field kept as low bits has neither."""
+    gaps, escapes, ptr = arrays["doc_gaps"], arrays["gap_escapes"], arrays["escape_ptr"]
+    if not len(gaps):
+        return "" if not len(escapes) and not len(ptr) else f"{where}.gap_escapes.npy: escapes without steps"
+    indptr = arrays["indptr"]
+    before = np.zeros(len(gaps) + 1, dtype=np.int64)
+    np.cumsum(gaps == 0, out=before[1:])
+    if len(ptr) != len(indptr) or not bool(np.all(ptr == before[indptr])) or int(before[-1]) != len(escapes):
+        return f"{where}.escape_ptr.npy: the escapes do not match the 0 steps of {where}.doc_gaps.npy"
     return ""
 
 

@@ -42,16 +42,17 @@ from qa.search.table import ARRAYS, STRINGS, ArticleTable, StringColumn
 from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 from qa.text.loading import LoadError, article_files
 
-FORMAT = 6  # 2: no stored weights (computed per query), scoring fields in the key; 3: terms and strings as arrays;
+FORMAT = 7  # 2: no stored weights (computed per query), scoring fields in the key; 3: terms and strings as arrays;
 # 4: 2-byte sentence ids in runs per block of 2**16 sentences, uint16 lengths, zlib-compressed raw text;
 # 5: each run's size in 2 bytes (``run_sizes``) where format 4 kept its end in 4; raw text compressed with a preset
-# dictionary (``table.raw_dictionary``); 6: cleaned sentence texts listed by id (``text_ids``), not offsets for all
+# dictionary (``table.raw_dictionary``); 6: cleaned sentence texts listed by id (``text_ids``), not offsets for all;
+# 7: a field's sentence ids kept as 1-byte steps where that is smaller (``doc_gaps``, see qa.search.id_coding)
 MARKER = "QA-INDEX"  # written first: a folder holding it is ours to replace, even when half-written
 # Source files whose code decides an index's articles and terms: any change to them makes saved terms stale.
 TERM_PIPELINE = ("text/loading.py", "text/cleaning.py", "text/garble.py", "text/edits.py", "text/structure.py",
                  "search/tokens.py", "search/index.py", "corpus/build.py", "records.py")
 # ... and those that decide how terms become stored arrays and scores.
-INDEX_CODE = ("search/bm25.py", "search/table.py", "search/models/raw_text.zdict", "corpus/store.py")
+INDEX_CODE = ("search/bm25.py", "search/id_coding.py", "search/table.py", "search/models/raw_text.zdict", "corpus/store.py")
 # Written beside the manifest once files were found intact: their size, times and inode then (see _verify_files).
 VERIFIED = "verified.json"
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_]+$")

@@ -1,11 +1,10 @@
 """BM25 (Okapi, as rank-bm25 computes it) over a compressed inverted index: only sentences holding a query term are touched.
 
 The index is a handful of flat numpy arrays (term-major, like a CSC matrix), not a dict per sentence:
-``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings in ``doc_low`` (the low 16 bits of each sentence id,
-ascending within a term; the term's runs per block of 65,536 sentences give the high bits, see
-``encode_doc_ids``) and the term frequencies (a bit a posting, and the count of each posting whose sentence repeats
-the term: ``encode_tf``). That is ~2.2 bytes per posting (plus 4 per run: at most 16 runs a term at a million
-sentences) and no Python object per sentence or per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
+``indptr[t]:indptr[t+1]`` delimits term ``t``'s postings: their sentence ids, ascending within a term, in 1 or 2
+bytes a posting plus 4 a run of postings in one block of 65,536 sentences (``qa.search.id_coding``), and the term
+frequencies (a bit a posting, and the count of each posting whose sentence repeats the term: ``encode_tf``). That
+is 1.2–2.2 bytes per posting and no Python object per sentence or per posting. A term's BM25 contribution to a sentence is computed when a query asks for the term, with the same
 floating-point operations in the same order as rank-bm25 (so scores stay bit-identical per term): storing it
 would cost 8 bytes more per posting, and with the character fields a million sentences hold ~85 M postings.
 """
@@ -21,6 +20,8 @@ from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 
+from qa.search import id_coding
+from qa.search.id_coding import BLOCK_BITS, BLOCK_MASK, offsets, run_lengths
 from qa.search.table import StringColumn
 
 
@@ -314,7 +315,8 @@ class BM25:
         np.cumsum(document_frequency, out=self.indptr[1:])
         self.tf_rank = tf_ranks(self.tf_more, self.indptr)
         self.lengths = smallest_lengths(self.lengths)
-        self.doc_low, self.block_ptr, self.block_ids, self.run_sizes = encode_doc_ids(doc_ids, self.indptr)
+        for name, values in id_coding.encode(doc_ids, self.indptr).items():
+            setattr(self, name, values)
         del doc_ids
         self.idf_values = self._idf(document_frequency, size)
         self._finish()
@@ -335,7 +337,7 @@ class BM25:
         # every length the corpus has and every tf, so a query looks it up instead of dividing per posting.
         # (A loaded index is told the largest tf: reading every posting's tf to find it would page them all in.)
         self.tf_max = tf_max if tf_max is not None else max(int(self.tf_values.max(initial=1)), 1) \
-            if len(self.doc_low) else 0
+            if self.indptr[-1] else 0
         top = self.tf_max + 1
         # The distinct lengths and each sentence's rank among them (np.unique's, without its sort).
         present = np.bincount(self.lengths) > 0 if self.size else np.zeros(0, dtype=bool)
@@ -359,9 +361,14 @@ class BM25:
         return tf
 
     def _ids(self, term_id: int, lo: int, hi: int) -> np.ndarray:
-        """The sentence ids of term ``term_id``'s postings lo:hi (all of them), ascending: each posting stores the
-        low 16 bits, and the term's runs of postings in one block of 65,536 sentences give the rest."""
+        """The sentence ids of term ``term_id``'s postings lo:hi (all of them), ascending: each posting keeps the
+        low 16 bits (or the step to them, see ``qa.search.id_coding``), and the term's runs of postings in one
+        block of 65,536 sentences give the rest."""
         e0, e1 = int(self.block_ptr[term_id]), int(self.block_ptr[term_id + 1])
+        if len(self.doc_gaps):
+            x0, x1 = int(self.escape_ptr[term_id]), int(self.escape_ptr[term_id + 1])
+            steps = id_coding.steps_of(self.doc_gaps[lo:hi], self.gap_escapes[x0:x1])
+            return id_coding.ids_from_steps(steps, self.block_ids[e0:e1], run_lengths(self.run_sizes[e0:e1]))
         low = self.doc_low[lo:hi]
         if e1 - e0 == 1:
             ids = low.astype(np.int32)
@@ -412,7 +419,7 @@ class BM25:
 
     def doc_ids(self) -> np.ndarray:
         """Every posting's sentence id, term after term (decoded: 4 bytes a posting)."""
-        return decode_doc_ids(self.doc_low, self.indptr, self.block_ptr, self.block_ids, self.run_sizes)
+        return id_coding.decode({name: getattr(self, name) for name in id_coding.ARRAY_NAMES})
 
     def arrays(self) -> dict[str, np.ndarray]:
         """Everything, the terms included, as arrays (what ``from_arrays`` takes back)."""
@@ -429,7 +436,7 @@ class BM25:
         np.cumsum(np.bincount(doc_ids, minlength=self.size), out=indptr[1:])
         del doc_ids
         return TermCounts(self.term_list, indptr, term_of_row[order], decode_tf(self.tf_more, self.tf_values,
-                                                                                len(self.doc_low))[order], self.lengths)
+                                                                                int(self.indptr[-1]))[order], self.lengths)
 
     def _span(self, term: str) -> tuple[int, int, int]:
         """A term's id and the bounds of its postings; (-1, 0, 0) when no sentence holds it."""
@@ -528,11 +535,23 @@ class BM25:
                 continue
             lengths = run_lengths(self.run_sizes[e0:e0 + run + 1])
             start = lo + int(lengths[:-1].sum())
-            lows = self.doc_low[start:start + int(lengths[-1])]
+            lows = self._run_lows(term_id, lo, start, int(lengths[-1]))
             position = int(np.searchsorted(lows, low))
             if position < len(lows) and int(lows[position]) == low:
                 found.add(term)
         return found
+
+    def _run_lows(self, term_id: int, lo: int, start: int, length: int) -> np.ndarray:
+        """The low 16 bits of the ids of one run of term ``term_id`` (its postings ``start:start + length``; the
+        term's begin at ``lo``)."""
+        if not len(self.doc_gaps):
+            return self.doc_low[start:start + length]
+        gaps = self.doc_gaps[start:start + length]
+        first = int(self.escape_ptr[term_id]) + int(np.count_nonzero(self.doc_gaps[lo:start] == 0))
+        steps = id_coding.steps_of(gaps, self.gap_escapes[first:first + int(np.count_nonzero(gaps == 0))])
+        np.cumsum(steps, out=steps)
+        steps -= 1
+        return steps
 
     def document_frequency(self, term: str) -> int:
         """How many sentences hold the term."""
@@ -583,10 +602,8 @@ class RestrictedBM25(BM25):
         return select_top_k(self.scores(query, weights), k)
 
 
-ARRAY_NAMES = ("indptr", "doc_low", "block_ptr", "block_ids", "run_sizes", "tf_more", "tf_values", "tf_rank",
+ARRAY_NAMES = ("indptr", *id_coding.ARRAY_NAMES, "tf_more", "tf_values", "tf_rank",
                "idf_values", "lengths")  # postings and statistics
-BLOCK_BITS = 16  # a posting stores its sentence id's low 16 bits; a term's runs per block of 2**16 sentences the rest
-BLOCK_MASK = (1 << BLOCK_BITS) - 1
 TERM_ARRAYS = ("term_bytes", "term_ptr", "term_hash", "term_order")  # the terms (TermTable)
 STORED = (*ARRAY_NAMES, *TERM_ARRAYS, "tf_max")  # what ``arrays`` gives and a store keeps
 KEY_LIMIT = 2**62  # (terms × sentences × top tf) must fit one int64 key for the fast term-major sort
@@ -597,44 +614,6 @@ def smallest_lengths(lengths: np.ndarray) -> np.ndarray:
     """Sentence lengths in tokens as uint16 while they fit (a sentence of 65,536 tokens or more: int32)."""
     top = int(lengths.max()) if len(lengths) else 0
     return lengths.astype(np.uint16 if top < 2**16 else np.int32, copy=False)
-
-
-def encode_doc_ids(doc_ids: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Term-major sentence ids (ascending within each term) as 2 bytes a posting plus a few per term.
-
-    Returns ``doc_low`` (uint16, each id's low 16 bits), and the runs of each term's postings that share a block
-    of 2**16 sentences: term ``t``'s runs are ``block_ptr[t]:block_ptr[t+1]``, run ``r`` is block ``block_ids[r]``
-    and holds ``run_sizes[r] + 1`` postings (uint16: a run has 1 to 2**16). At a million sentences a term has at
-    most 16 runs: ~171 MB less than int32 ids for the 85 M postings of the three fields (and the sizes ~14 MB less
-    than int32 ends of each run).
-    """
-    doc_ids = np.asarray(doc_ids)
-    rows, terms = len(doc_ids), len(indptr) - 1
-    # A run starts at each term's first posting and wherever the block changes (a few per term: no per-posting
-    # temporaries beyond the blocks themselves).
-    blocks = doc_ids >> BLOCK_BITS
-    changes = np.flatnonzero(blocks[1:] != blocks[:-1]) + 1 if rows else np.zeros(0, dtype=np.int64)
-    term_starts = indptr[:-1][np.diff(indptr) > 0]
-    first = np.union1d(term_starts, changes).astype(np.int64)
-    run_term = np.searchsorted(indptr, first, side="right") - 1
-    block_ptr = np.zeros(terms + 1, dtype=np.int64)
-    np.cumsum(np.bincount(run_term, minlength=terms), out=block_ptr[1:])
-    sizes = np.diff(np.append(first, rows)) - 1
-    block_ids = blocks[first].astype(np.uint16 if int(blocks.max(initial=0)) < 2**16 else np.int32)
-    del blocks
-    return (doc_ids & BLOCK_MASK).astype(np.uint16), offsets(block_ptr), block_ids, sizes.astype(np.uint16)
-
-
-def run_lengths(run_sizes: np.ndarray) -> np.ndarray:
-    """The postings of each run (``encode_doc_ids`` stores one less, so that 2**16 fits two bytes)."""
-    lengths = run_sizes.astype(np.int64)
-    lengths += 1
-    return lengths
-
-
-def offsets(ptr: np.ndarray) -> np.ndarray:
-    """Per-term offsets as int32 while they fit (4 bytes a term less), else int64."""
-    return ptr.astype(np.int32 if int(ptr[-1]) < 2**31 else np.int64, copy=False)
 
 
 def encode_tf(tf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -658,14 +637,6 @@ def decode_tf(tf_more: np.ndarray, tf_values: np.ndarray, rows: int) -> np.ndarr
     tf = np.ones(rows, dtype=np.result_type(np.uint8, tf_values.dtype))
     tf[np.unpackbits(tf_more, bitorder="little")[:rows].view(bool)] = tf_values
     return tf
-
-
-def decode_doc_ids(doc_low: np.ndarray, indptr: np.ndarray, block_ptr: np.ndarray, block_ids: np.ndarray,
-                   run_sizes: np.ndarray) -> np.ndarray:
-    """Every posting's sentence id (int64), from ``encode_doc_ids``'s arrays (whose shapes must fit together)."""
-    ids = np.repeat(block_ids.astype(np.int64) << BLOCK_BITS, run_lengths(run_sizes))
-    ids += doc_low
-    return ids
 
 
 def doc_id_type(size: int) -> type:

@@ -201,6 +201,8 @@ CORRUPTIONS = {
     "D4 wrong shape": (lambda p: resave(p, "field.words.tf_more.npy", lambda a: a.reshape(1, -1)), "expected one dimension"),
     "D4 posting outside the sentences": (lambda p: resave(p, "field.words.doc_low.npy", set_last(60_000)),
                                          "field.words.doc_low.npy: a posting points outside"),
+    "D4 stepped posting outside the sentences": (lambda p: resave(p, "field.chars.doc_gaps.npy", set_last(255)),
+                                                 "field.chars.doc_gaps.npy: a posting points outside"),
     "D4 postings out of order": (lambda p: resave(p, "field.words.doc_low.npy", lambda a: a[::-1].copy()),
                                  "field.words.doc_low.npy: a term's sentences are not in ascending order"),
     "D4 runs not covering the postings": (lambda p: resave(p, "field.words.run_sizes.npy", set_last(60_000)),
