@@ -314,7 +314,7 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
             len(text_ids) and not (int(text_ids[0]) >= 0 and int(text_ids[-1]) < sentences
                                    and bool(np.all(np.diff(text_ids) > 0)))):
         return "table.text_ids.npy: the cleaned sentences' ids are not ascending ids of sentences, one per text"
-    if any(len(a[name]) != sentences for name in ("sentence_start", "sentence_end", "sentence_section", "sentence_paragraph")):
+    if any(len(a[name]) != sentences for name in ("sentence_start", "sentence_end", "paragraph_sentence_ids")):
         return "table.sentence_*.npy: one value per sentence expected"
     if len(a["paragraph_section"]) != paragraphs:
         return "table.paragraph_section.npy: one value per paragraph expected"
@@ -326,12 +326,14 @@ def table_problem(arrays: Mapping[str, np.ndarray], strings: Mapping[str, object
         ("section_paragraph_ids", counts["article_paragraphs"][section_article[_owners(a["section_ptr"])]]),
         ("paragraph_section", counts["article_sections"][paragraph_article]),
         ("paragraph_sentence_ids", counts["article_sentences"][paragraph_article[_owners(a["paragraph_ptr"])]]),
-        ("sentence_section", counts["article_sections"][sentence_article]),
-        ("sentence_paragraph", counts["article_paragraphs"][sentence_article]),
     )
     for name, limits in checks:
         if not _local_ok(a[name], limits):
             return f"table.{name}.npy: an id points outside its article"
+    # A sentence's paragraph (and so its section) is the paragraph that lists it: each must be listed exactly once.
+    held = a["paragraph_sentence_ids"] + a["article_sentences"][:-1][paragraph_article[_owners(a["paragraph_ptr"])]]
+    if not bool(np.all(np.bincount(held, minlength=sentences) == 1)):
+        return "table.paragraph_sentence_ids.npy: a sentence is in no paragraph or in two"
     if text:
         for name in STRINGS:
             try:

@@ -42,11 +42,12 @@ from qa.search.table import ARRAYS, STRINGS, ArticleTable, StringColumn
 from qa.search.tokens import Analyzer, AnalyzerSettings, shared_analyzer
 from qa.text.loading import LoadError, article_files
 
-FORMAT = 7  # 2: no stored weights (computed per query), scoring fields in the key; 3: terms and strings as arrays;
+FORMAT = 8  # 2: no stored weights (computed per query), scoring fields in the key; 3: terms and strings as arrays;
 # 4: 2-byte sentence ids in runs per block of 2**16 sentences, uint16 lengths, zlib-compressed raw text;
 # 5: each run's size in 2 bytes (``run_sizes``) where format 4 kept its end in 4; raw text compressed with a preset
 # dictionary (``table.raw_dictionary``); 6: cleaned sentence texts listed by id (``text_ids``), not offsets for all;
-# 7: a field's sentence ids kept as 1-byte steps where that is smaller (``doc_gaps``, see qa.search.id_coding)
+# 7: a field's sentence ids kept as 1-byte steps where that is smaller (``doc_gaps``, see qa.search.id_coding);
+# 8: a sentence's paragraph and section derived from the paragraphs' lists, not stored per sentence
 MARKER = "QA-INDEX"  # written first: a folder holding it is ours to replace, even when half-written
 # Source files whose code decides an index's articles and terms: any change to them makes saved terms stale.
 TERM_PIPELINE = ("text/loading.py", "text/cleaning.py", "text/garble.py", "text/edits.py", "text/structure.py",

@@ -181,7 +181,7 @@ def fuse(raw: Mapping[str, np.ndarray], peaks: Mapping[str, float], settings: Ra
 def paragraph_runs(articles: Sequence, refs: np.ndarray) -> np.ndarray:
     """A run number per global sentence, the same for the sentences of one paragraph (they are contiguous)."""
     if hasattr(articles, "arrays"):  # a qa.search.table.ArticleTable: its columns already say it
-        local = np.asarray(articles.arrays["sentence_paragraph"], dtype=np.int64)
+        local = articles.sentence_paragraphs()  # global paragraph numbers: they change where the local ones do
     else:
         local = np.fromiter((s.paragraph for a in articles for s in a.sentences), dtype=np.int64, count=len(refs))
     if not len(refs):

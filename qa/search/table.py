@@ -32,9 +32,10 @@ ARRAYS = {
     # sentence's text is its raw range. (Format 4 kept an offset for every sentence: 8 MB at a million, nearly
     # all of them empty ranges.)
     "text_bytes": np.uint8, "text_ids": np.int32, "text_ptr": np.int64,
-    # Character offsets inside an article (under 2**31: an article is at most a few MB).
+    # Character offsets inside an article (under 2**31: an article is at most a few MB). A sentence's paragraph and
+    # section are not stored: its paragraph is the one whose ``paragraph_sentence_ids`` hold it (each sentence is in
+    # exactly one), its section that paragraph's (format 7 kept both per sentence: 8 MB at a million).
     "sentence_start": np.int32, "sentence_end": np.int32,
-    "sentence_section": np.int32, "sentence_paragraph": np.int32,
 }
 RAW_LIMIT = 4 * MAX_BYTES  # no article's text is longer (cleaning does not quadruple a text)
 RAW_LEVEL = 6  # zlib level of the stored raw text (9 saves ~1% more and takes ~1.5× as long to build)
@@ -181,9 +182,8 @@ class ArticleTable(Sequence[Article]):
             "text_bytes": text_bytes, "text_ids": text_ids, "text_ptr": text_ptr,
             "sentence_start": np.fromiter((s.start for s in sentences), np.int32, len(sentences)),
             "sentence_end": np.fromiter((s.end for s in sentences), np.int32, len(sentences)),
-            "sentence_section": np.fromiter((s.section for s in sentences), np.int32, len(sentences)),
-            "sentence_paragraph": np.fromiter((s.paragraph for s in sentences), np.int32, len(sentences)),
         }
+        _check_held_once(articles)
         strings = {
             "names": [a.name for a in articles], "titles": [a.title for a in articles],
             "sources": [a.source for a in articles],
@@ -251,7 +251,7 @@ class ArticleTable(Sequence[Article]):
         arrays["text_ids"] = np.flatnonzero(own).astype(np.int32)
         rows, arrays["text_ptr"] = _rows(a["text_ptr"], at[own])
         arrays["text_bytes"] = a["text_bytes"][rows]
-        for name in ("sentence_start", "sentence_end", "sentence_section", "sentence_paragraph"):
+        for name in ("sentence_start", "sentence_end"):
             arrays[name] = a[name][sentence_rows]
         strings = {name: [self.strings[name][i] for i in ids.tolist()] for name in ("names", "titles", "sources", "digests")}
         strings["headings"] = [self.strings["headings"][i] for i in section_rows.tolist()]
@@ -311,10 +311,13 @@ class ArticleTable(Sequence[Article]):
         cleaned = {j - t0: blob[text_ptr[k] - base:text_ptr[k + 1] - base].decode("utf-8")
                    for k, j in enumerate(a["text_ids"][k0:k1].tolist())}
         starts, ends = a["sentence_start"][t0:t1].tolist(), a["sentence_end"][t0:t1].tolist()
-        sections_of, paragraphs_of = a["sentence_section"][t0:t1].tolist(), a["sentence_paragraph"][t0:t1].tolist()
+        paragraph_of = [0] * (t1 - t0)
+        for number, paragraph in enumerate(paragraphs):
+            for j in paragraph.sentence_ids:
+                paragraph_of[j] = number
         sentences = tuple(
-            Sentence(cleaned[j] if j in cleaned else raw[starts[j]:ends[j]], starts[j], ends[j], sections_of[j],
-                     paragraphs_of[j])
+            Sentence(cleaned[j] if j in cleaned else raw[starts[j]:ends[j]], starts[j], ends[j],
+                     paragraphs[paragraph_of[j]].section, paragraph_of[j])
             for j in range(t1 - t0))
         return Article(name=self.strings["names"][i], title=self.strings["titles"][i], raw=raw, sections=sections,
                        paragraphs=paragraphs, sentences=sentences, source=self.strings["sources"][i])
@@ -338,6 +341,16 @@ class ArticleTable(Sequence[Article]):
         """How many sentences each article has."""
         return np.diff(self.arrays["article_sentences"])
 
+    def sentence_paragraphs(self) -> np.ndarray:
+        """Every sentence's paragraph as a global paragraph number (int64, by global sentence id)."""
+        a = self.arrays
+        holders = np.repeat(np.arange(len(a["paragraph_ptr"]) - 1, dtype=np.int64), np.diff(a["paragraph_ptr"]))
+        firsts = a["article_sentences"][:-1][np.repeat(np.arange(len(self), dtype=np.int64),
+                                                       np.diff(a["article_paragraphs"]))]
+        paragraphs = np.empty(int(a["article_sentences"][-1]), dtype=np.int64)
+        paragraphs[firsts[holders] + a["paragraph_sentence_ids"]] = holders
+        return paragraphs
+
     def sentence_text(self, global_id: int) -> str:
         """The cleaned text of one sentence by its global id, without building its article."""
         a = self.arrays
@@ -346,6 +359,19 @@ class ArticleTable(Sequence[Article]):
             return bytes(a["text_bytes"][a["text_ptr"][k]:a["text_ptr"][k + 1]]).decode("utf-8")
         article = int(np.searchsorted(a["article_sentences"], global_id, side="right")) - 1
         return self[article].sentences[global_id - int(a["article_sentences"][article])].text
+
+
+def _check_held_once(articles: Sequence[Article]) -> None:
+    """The table derives a sentence's paragraph and section from its paragraphs: each sentence must be in exactly
+    one paragraph, the one it names, and in that paragraph's section (as ``qa.text.structure`` makes them)."""
+    for article in articles:
+        holder = [-1] * len(article.sentences)
+        for number, paragraph in enumerate(article.paragraphs):
+            for j in paragraph.sentence_ids:
+                holder[j] = number if holder[j] == -1 else -2
+        for j, sentence in enumerate(article.sentences):
+            if holder[j] != sentence.paragraph or article.paragraphs[holder[j]].section != sentence.section:
+                raise ValueError(f"{article.name}: sentence {j} is not held once by its own paragraph and section")
 
 
 def article_names(articles: Sequence[Article]) -> list[tuple[str, str]]:

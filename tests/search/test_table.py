@@ -2,6 +2,8 @@
 joined (an upload beside the seeds) and chosen from (a shard, a filter)."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -42,3 +44,17 @@ def test_joined_and_chosen_tables_keep_each_sentences_own_text(articles) -> None
     assert [chosen[0], chosen[1]] == [articles[2], articles[0]]
     assert sentence_texts(chosen) == [s.text for a in (articles[2], articles[0]) for s in a.sentences]
     assert list(chosen.arrays["text_ids"]) == sorted(chosen.arrays["text_ids"])
+
+
+def test_a_sentences_paragraph_and_section_come_from_the_paragraph_that_holds_it(articles) -> None:
+    table = ArticleTable.from_articles(articles)
+    assert "sentence_paragraph" not in table.arrays and "sentence_section" not in table.arrays
+    firsts = np.cumsum([0] + [len(a.paragraphs) for a in articles])
+    expected = [firsts[i] + s.paragraph for i, a in enumerate(articles) for s in a.sentences]
+    assert table.sentence_paragraphs().tolist() == expected
+    # An article whose sentence names a paragraph that does not hold it cannot be stored without loss: refused.
+    seed = articles[0]
+    moved = dataclasses.replace(seed.sentences[0], paragraph=seed.sentences[0].paragraph + 1)
+    broken = dataclasses.replace(seed, sentences=(moved, *seed.sentences[1:]))
+    with pytest.raises(ValueError, match="not held once"):
+        ArticleTable.from_articles([broken])
