@@ -76,6 +76,26 @@ def test_features_of_real_candidates(cmrc_pools) -> None:
     assert semantic[:, -2].tolist() == [0.5] * len(answers) and np.isnan(semantic[:, -1]).all()
 
 
+def test_a_paragraph_is_covered_by_its_bigrams_alone_whether_or_not_its_sentences_were_seen_whole(cmrc_pools) -> None:
+    from qa.search.rerank import _seen, features
+    from qa.search.tokens import Analyzer
+
+    model = shipped_model()
+    def paragraph_only(answers) -> set[str]:  # sentences the features read only as part of a paragraph
+        return {text for a in answers for text in a.paragraph} - {t for a in answers for t in (a.text, a.before, a.after)}
+
+    plan, answers, _ = next(pool for pool in cmrc_pools if paragraph_only(pool[1]))
+    fresh = Analyzer()  # nothing cached: the paragraph's sentences are cut into bigrams, never into jieba's terms
+    first = features(plan, answers, fresh, model.associations)
+    unseen = paragraph_only(answers)
+    assert not unseen & set(fresh.__dict__["_rerank_seen"])
+    for text in unseen:  # now seen whole, with terms: the paragraph feature must not change
+        _seen(fresh, text)
+    again = features(plan, answers, fresh, model.associations)
+    np.testing.assert_array_equal(first, again)
+    assert first[:, FEATURES.index("paragraph_cover")].max() > 0
+
+
 def test_the_shipped_model_puts_more_gold_answers_first(cmrc_pools) -> None:
     analyzer = shared_analyzer()
     before = after = changed = 0
