@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import json
 import multiprocessing
 import os
@@ -470,9 +471,39 @@ def _lcut_chars(texts: list[str]) -> int:
     return sum(map(len, texts))
 
 
+def _search_chars(texts: list[str]) -> int:
+    for text in texts:
+        _POOL_ANALYZER.tokenizer.lcut_for_search(text)
+    return sum(map(len, texts))
+
+
+# Other implementations of jieba's search mode, measured when installed (not dependencies of the engine):
+# module → how to cut one text.
+JIEBA_PORTS = {"rjieba": lambda module: module.cut_for_search,
+               "jieba_fast_dat": lambda module: module.Tokenizer().lcut_for_search}
+
+
+def _ports(texts: list[str], reference: list[list[str]]) -> dict:
+    """Each installed port's one-process throughput, and the share of texts it cuts exactly as jieba does."""
+    out = {}
+    for name, make in JIEBA_PORTS.items():
+        try:
+            cut = make(importlib.import_module(name))
+        except ImportError:
+            continue
+        cut(texts[0])  # loads its dictionary
+        seconds, cuts = timed(lambda: [list(cut(text)) for text in texts])
+        out[name] = {"chars_s": sum(map(len, texts)) / seconds,
+                     "same": sum(a == b for a, b in zip(cuts, reference)) / len(texts)}
+    return out
+
+
 def job_tokenize(job: dict) -> dict:
-    """Tokenization throughput on a sample of sentences: jieba alone and the engine's terms, 1 process vs all."""
+    """Tokenization throughput on a sample of sentences: jieba alone (accurate and search mode, the engine's) and the
+    engine's terms, 1 process vs all; and other implementations of jieba's search mode where installed."""
     global _POOL_ANALYZER
+    import jieba
+
     from qa.search.tokens import shared_analyzer
 
     _POOL_ANALYZER = shared_analyzer()
@@ -480,10 +511,12 @@ def job_tokenize(job: dict) -> dict:
     chars = sum(map(len, texts))
     chunks = [texts[i:i + 500] for i in range(0, len(texts), 500)]
     out = {"chars": chars, "sentences": len(texts), "workers": job["workers"]}
-    for name, function in (("lcut", _lcut_chars), ("terms", _terms_chars)):
+    for name, function in (("lcut", _lcut_chars), ("search", _search_chars), ("terms", _terms_chars)):
         out[f"{name}_1"] = chars / timed(lambda: [function(c) for c in chunks])[0]
         with multiprocessing.get_context("fork").Pool(job["workers"]) as pool:
             out[f"{name}_n"] = chars / timed(lambda: sum(pool.imap(function, chunks)))[0]
+    # jieba's own default tokenizer: the stock dictionary, as the ports use.
+    out["ports"] = _ports(texts, [jieba.dt.lcut_for_search(text) for text in texts])
     return out
 
 
@@ -579,9 +612,14 @@ def print_tokenization(t: dict) -> None:
           f"{t['chars']:,} chars\n")
     print(f"| tokenizer | 1 process, chars/s | {t['workers']} processes, chars/s | speed-up |")
     print("| --- | --- | --- | --- |")
-    for name, label in (("lcut", "`jieba.lcut` alone"), ("terms", "engine terms (NFKC, OpenCC, jieba search mode, stop words)")):
-        one, many = t[f"{name}_1"], t[f"{name}_n"]
-        print(f"| {label} | {one / 1e3:,.0f}k | {many / 1e3:,.0f}k | {many / one:.2f}× |")
+    for name, label in (("lcut", "`jieba.lcut` alone"), ("search", "`jieba.lcut_for_search` alone (the engine's mode)"),
+                        ("terms", "engine terms (NFKC, OpenCC, jieba search mode, stop words)")):
+        if f"{name}_1" in t:  # runs before the search-mode row have none
+            one, many = t[f"{name}_1"], t[f"{name}_n"]
+            print(f"| {label} | {one / 1e3:,.0f}k | {many / 1e3:,.0f}k | {many / one:.2f}× |")
+    for name, port in t.get("ports", {}).items():
+        print(f"| `{name}` search mode (not used; {port['same']:.1%} of the sentences cut exactly as jieba) "
+              f"| {port['chars_s'] / 1e3:,.0f}k | | |")
 
 
 def bench_sizes(args: argparse.Namespace) -> None:
