@@ -60,6 +60,14 @@ def rss_mb() -> float:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
+def rss_parts_mb() -> dict[str, float]:
+    """This process's resident memory now, split: anonymous (its own heap and arrays) and file-backed (memory-mapped
+    files and code: shared with other processes mapping them, and dropped first under memory pressure), MB."""
+    with open("/proc/self/status") as status:
+        fields = dict(line.split(":", 1) for line in status if line.startswith(("RssAnon", "RssFile")))
+    return {"anon_mb": int(fields["RssAnon"].split()[0]) / 1024, "file_mb": int(fields["RssFile"].split()[0]) / 1024}
+
+
 def percentile(values: Sequence[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
@@ -436,7 +444,7 @@ def job_serve(job: dict) -> dict:
     queries = job["queries"][: job["runs"]]
     query(queries[0])
     result.update({"load_s": seconds, "query_ms": latencies_ms(query, queries), "baseline_mb": baseline,
-                   "peak_mb": peak_mb()})
+                   "peak_mb": peak_mb(), "end_rss": rss_parts_mb()})
     return result
 
 
@@ -594,6 +602,11 @@ def print_size(r: dict) -> None:
     row("reload from disk, s", {s: r[s]["serve"]["load_s"] for s in systems}, "{:.2f}")
     row("peak RSS serving (reload + queries), MB; ours also holds jieba for `ask()`",
         {s: r[s]["serve"]["peak_mb"] for s in systems}, "{:,.0f}")
+    if all("end_rss" in r[s]["serve"] for s in systems):  # runs before this row have none
+        row("… RSS at the end: anonymous (own heap and arrays), MB",
+            {s: r[s]["serve"]["end_rss"]["anon_mb"] for s in systems}, "{:,.0f}")
+        row("… RSS at the end: file-backed (memory-mapped index pages and code; shared, reclaimable), MB",
+            {s: r[s]["serve"]["end_rss"]["file_mb"] for s in systems}, "{:,.0f}")
     row("disk, MB", {s: r[s]["disk_mb"] for s in systems if s != "ours"} | {"ours": p["disk_mb"]}, "{:,.0f}")
     if "ours" in r:
         serve = r["ours"]["serve"]

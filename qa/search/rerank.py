@@ -233,7 +233,7 @@ def _grams(analyzer: Analyzer, text: str) -> frozenset[str]:
     cache = analyzer.__dict__.setdefault("_rerank_grams", {})
     grams = cache.get(text)
     if grams is None:
-        if len(cache) >= 20_000:
+        if len(cache) >= 4096:  # a few articles' paragraphs (~2 KB each); recomputing one costs ~20 µs
             cache.clear()
         grams = cache[text] = frozenset(han_ngrams(analyzer.normalize(text), 2)) if text else frozenset()
     return grams

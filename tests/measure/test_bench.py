@@ -29,3 +29,17 @@ def test_a_port_is_compared_cut_for_cut_and_a_missing_one_is_left_out(seed_raw, 
     # Cutting differently is counted: accurate mode differs from search mode on some of these sentences.
     monkeypatch.setattr(bench, "JIEBA_PORTS", {"jieba": lambda m: m.dt.lcut})
     assert bench._ports(texts, reference)["jieba"]["same"] < 1.0
+
+
+def test_resident_memory_is_split_into_anonymous_and_file_backed_pages(tmp_path) -> None:
+    import numpy as np
+
+    before = bench.rss_parts_mb()
+    held = np.ones(64 * 2**20 // 8)  # 64 MB of this process's own pages
+    path = tmp_path / "mapped.npy"
+    np.save(path, np.ones(64 * 2**20 // 8))
+    mapped = np.load(path, mmap_mode="r")
+    float(mapped.sum())  # reading every page maps it in, file-backed
+    after = bench.rss_parts_mb()
+    assert after["anon_mb"] - before["anon_mb"] > 50 and after["file_mb"] - before["file_mb"] > 50
+    del held, mapped
