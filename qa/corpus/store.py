@@ -81,7 +81,7 @@ class Status:
 
 @lru_cache(maxsize=1)
 def _code_fingerprints() -> tuple[str, str]:
-    """SHA-256 of the term pipeline's code (with jieba and OpenCC versions), and of the index code."""
+    """SHA-256 of the term pipeline's code (with jieba, rjieba and OpenCC versions), and of the index code."""
     import importlib.metadata as metadata
 
     here = Path(__file__).parents[1]  # qa/
@@ -94,7 +94,7 @@ def _code_fingerprints() -> tuple[str, str]:
         return h.hexdigest()
 
     versions = []
-    for package in ("jieba", "OpenCC"):
+    for package in ("jieba", "rjieba", "OpenCC"):
         try:
             versions.append(f"{package}=={metadata.version(package)}")
         except metadata.PackageNotFoundError:

@@ -34,6 +34,7 @@ import opencc
 
 from qa.search.bm25 import BM25Settings
 from qa.search.ranking import RankingSettings
+from qa.search.tokens import AnalyzerSettings
 
 SCRIPTS = ("as-is", "t2s", "s2t")
 TOP_K = 5
@@ -166,7 +167,10 @@ class Ours:
     def __post_init__(self) -> None:
         from qa.search.tokens import shared_analyzer
 
-        self.analyzer = shared_analyzer()
+        # An ablation may cut terms another way ("analyzer": AnalyzerSettings); the rest are the Index's options.
+        self.index_options = dict(self.index_options)
+        settings = self.index_options.pop("analyzer", None)
+        self.analyzer = shared_analyzer(settings) if settings is not None else shared_analyzer()
 
     def build(self, raw: str, name: str) -> OursSearcher:
         from qa.search.index import Index, build_article, index_text
@@ -338,6 +342,7 @@ ABLATIONS: dict[str, dict] = {
     "ours-no-kind": {"ranking": replace(_OURS, kind_pool=0)},
     "ours-no-follow-on": {"ranking": replace(_OURS, follow_on_weight=0.0, repeat_factor=1.0)},
     "ours-no-rerank": {"ranking": replace(_OURS, rerank_pool=0)},  # the engine's own order (qa/search/rerank.py)
+    "ours-jieba": {"analyzer": AnalyzerSettings(segmenter="jieba")},  # terms cut by jieba itself, not jieba-rs
 }
 DEFAULT_SYSTEMS = "ours,ours-no-rerank,naive,bigram"
 

@@ -78,3 +78,38 @@ def test_language_weight_is_higher_for_rarer_words_and_highest_for_unknown_ones(
     common, rarer, unknown = (analyzer.language_weight(w) for w in ("中国", "嬗变", "螞蟻金服京東科技"))
     assert 0 < common < rarer < unknown
     assert unknown == pytest.approx(math.log(analyzer.tokenizer.total))
+
+
+@pytest.fixture(scope="module")
+def jieba_itself() -> Analyzer:
+    from qa.search.tokens import AnalyzerSettings
+
+    return Analyzer(AnalyzerSettings(segmenter="jieba"))
+
+
+@pytest.mark.parametrize("text", [
+    "韓國製造業經歷了1962-1971年的勞動密集型產業，哪種人種占80-90%？",
+    "網址是www.google.com，寄e-mail給formula_1車隊",
+    "超過2公里後每公里2.48元，全長80mm",
+])
+def test_jieba_rs_cuts_latin_and_digit_runs_as_jieba_does(analyzer: Analyzer, jieba_itself: Analyzer,
+                                                          text: str) -> None:
+    assert analyzer.settings.segmenter == "rjieba"
+    assert sorted(analyzer.terms(text)) == sorted(jieba_itself.terms(text))
+
+
+def test_jieba_rs_gives_jiebas_terms_for_nearly_every_sentence(analyzer: Analyzer, jieba_itself: Analyzer) -> None:
+    from conftest import ROOT
+    from qa.measure.evaluate import load_squad
+
+    data = load_squad(ROOT / "tests" / "data" / "quality_slice_drcd.json")
+    sentences = [s for article in data.articles for s in analyzer.normalize(article.raw).split("。") if s.strip()]
+    same = sum(sorted(analyzer.normalized_terms(s)) == sorted(jieba_itself.normalized_terms(s)) for s in sentences)
+    assert len(sentences) > 200 and same / len(sentences) >= 0.98
+
+
+def test_an_unknown_segmenter_is_refused() -> None:
+    from qa.search.tokens import AnalyzerSettings
+
+    with pytest.raises(ValueError, match="unknown segmenter"):
+        Analyzer(AnalyzerSettings(segmenter="spaces"))
