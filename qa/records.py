@@ -55,6 +55,15 @@ class Article:
 
 
 @dataclass(frozen=True)
+class Closeness:
+    """Cosines of the question's sentence vector with an answer's sentence and those around it."""
+
+    sentence: float
+    beside: float  # the better of the sentences just before and after it in its article (its own when it has none)
+    article_best: float  # the best of its article's sentences
+
+
+@dataclass(frozen=True)
 class Query:
     """A question as the engine understood it."""
 
@@ -112,6 +121,7 @@ class Answer:
     relevance: float = 0.0  # 0..1: share of the question's weight this sentence, its heading and title matched
     own_match: float = 0.0  # 0..1: the same share matched by the sentence's own text (no heading, no title)
     article_sentences: int = 0  # how many sentences the answer's article has (the relevance floor rises with it)
+    closeness: "Closeness | None" = None  # how close in meaning the question is to it (sentence vectors); None without
 
     def to_dict(self) -> dict:
         """A JSON-ready dict of the answer."""

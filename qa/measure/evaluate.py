@@ -9,7 +9,10 @@ gold answer. No-answer behaviour: every question is also asked against a differe
 same file (it should get nothing), and the share of answerable questions refused on their own article is
 counted (it should be small).
 
-``ours`` is the engine as shipped, ``ours-no-rerank`` the same without the learned re-ranker (qa/search/rerank.py).
+``ours`` is the engine as shipped, ``ours-no-rerank`` the same without the learned re-ranker (qa/search/rerank.py);
+``ours+semantic`` the engine with sentence vectors (as the app has them once made: English questions answered from
+them, Chinese ones re-ranked with their cosines), ``ours+semantic-lexical-rerank`` with vectors but the lexical
+re-ranker, ``ours+semantic-ours-no-rerank`` with vectors and no re-ranker.
 The comparison systems are what people usually build:
 - ``naive``: split on 。！？ (and line breaks), ``jieba.lcut``, ``rank_bm25.BM25Okapi``, top-k;
 - ``bigram``: Lucene's CJK analyzer (width folding, lower case, overlapping Han bigrams, lone Han characters as
@@ -171,6 +174,7 @@ class Ours:
         self.index_options = dict(self.index_options)
         settings = self.index_options.pop("analyzer", None)
         self.analyzer = shared_analyzer(settings) if settings is not None else shared_analyzer()
+        self.known_vectors: dict = {}  # sentence → vector: the long-article test rejoins articles embedded before
 
     def build(self, raw: str, name: str) -> OursSearcher:
         from qa.search.index import Index, build_article, index_text
@@ -182,7 +186,7 @@ class Ours:
         if self.semantic:
             from qa.search.index import attach_vectors
 
-            attach_vectors(index)
+            attach_vectors(index, known=self.known_vectors)
         return OursSearcher(index)
 
     def prepare(self, questions: Sequence[str]) -> None:
@@ -323,6 +327,8 @@ ABLATIONS: dict[str, dict] = {
     # with ours+semantic: the cosine mixed into Chinese questions' ranking too (off by default: see docs/semantic.md)
     "zh-semantic": {"ranking": replace(_OURS, semantic_weight=0.3)},
     "no-translations": {"ranking": replace(_OURS, foreign_translations=0)},
+    # with ours+semantic: the lexical re-ranker (the one an index without vectors uses), not the semantic one
+    "lexical-rerank": {"ranking": replace(_OURS, rerank_semantic=False)},
     "ours-okapi": {"settings": BM25Settings(k1=1.5, b=0.75, variant="okapi")},  # rank-bm25's BM25Okapi defaults
     "ours-words-only": {"ranking": replace(_OURS, fields=(("words", 1.0),))},
     "ours-no-words": {"ranking": replace(_OURS, fields=_without("words"))},
@@ -551,15 +557,19 @@ def load_conversations(path: str | Path = CONVERSATIONS) -> tuple[dict[str, str]
         raise DataError(f"cannot read {path}: not a question set ({error})") from None
 
 
-def run_conversations(path: str | Path = CONVERSATIONS, ranking: RankingSettings | None = None) -> list[TurnResult]:
-    """Ask every chain of the set in order, each turn with the chat so far as its history."""
+def run_conversations(path: str | Path = CONVERSATIONS, ranking: RankingSettings | None = None,
+                      vectors: bool = False) -> list[TurnResult]:
+    """Ask every chain of the set in order, each turn with the chat so far as its history (``vectors``: the
+    articles with their sentence vectors, as the app has them once they are made)."""
     from qa.records import Exchange
-    from qa.search.index import index_text
+    from qa.search.index import attach_vectors, index_text
     from qa.search.tokens import shared_analyzer
 
     analyzer = shared_analyzer()
     articles, items = load_conversations(path)
     indexes = {name: index_text(raw, name, analyzer, ranking) for name, raw in articles.items()}
+    for index in indexes.values() if vectors else ():
+        attach_vectors(index)
     results = []
     for item in items:
         index = indexes[item["article"]]
@@ -640,16 +650,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             for result in evaluate(system, data, scripts or default_scripts(data)):
                 results.append(result)
                 print(result.row(), flush=True)
-    ours = next((s for s in systems if s.name == "ours"), None)
     engines = [s for s in systems if isinstance(s, Ours)]  # ours and its ablations
     if engines and not args.no_long:
         print(f"\nLong articles (each joined with {LONG_JOINED} other articles' paragraphs):\n{LONG_HEADER}")
         for data in sets:
             for engine in engines:
                 print(evaluate_long(engine, data).row(), flush=True)
-    if ours is not None and not args.no_set:
-        print(f"\nOur question set ({CONVERSATIONS.relative_to(CONVERSATIONS.parents[2])}), ours:")
-        print(conversation_table(run_conversations()))
+    for engine in [s for s in systems if s.name in ("ours", "ours+semantic")] if not args.no_set else ():
+        print(f"\nOur question set ({CONVERSATIONS.relative_to(CONVERSATIONS.parents[2])}), {engine.name}:")
+        print(conversation_table(run_conversations(vectors=engine.semantic)))
     if args.json:
         Path(args.json).write_text(json.dumps([r.__dict__ for r in results], ensure_ascii=False, indent=1),
                                    encoding="utf-8")

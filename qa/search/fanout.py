@@ -53,6 +53,12 @@ class Plan:
     key: str = field(default_factory=lambda: uuid.uuid4().hex)  # names the question across the steps
 
     @property
+    def semantic_field(self) -> bool:
+        """Whether the cosine is a fused field of the ranking (else the vector only gives answers their cosine,
+        which the learned re-ranker reads)."""
+        return self.vector is not None and any(name == "semantic" for name, _ in self.ranking.fields)
+
+    @property
     def carries_year(self) -> bool:
         """A which-year question: candidates without a year borrow it from a sentence before."""
         return self.wanted is not None and self.wanted == YEAR_TEXT
@@ -62,13 +68,12 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
               fields: Collection[str], keep: int = 0, vector: np.ndarray | None = None,
               foreign: bool = False) -> Plan:
     """The plan of an understood question for an index with these scoring fields; ``keep``: how many ranked
-    answers to build (at least ``top_k``); with ``vector``, the semantic score is one more fused field,
-    "semantic" (see ``RankingSettings.semantic_weight``)."""
+    answers to build (at least ``top_k``); with ``vector``, every answer gets its cosines (``Answer.closeness``)
+    and, where the ranking weighs it (``RankingSettings.semantic_weight``), the semantic score is one more fused
+    field, "semantic"."""
     weight = ranking.foreign_semantic_weight if foreign else ranking.semantic_weight
     if vector is not None and weight:
         ranking = replace(ranking, fields=ranking.fields + (("semantic", weight),))
-    else:
-        vector = None
     queries = gram_queries(query, analyzer, ranking)
     # Terms carried over from an earlier question steer the answer but count less than the question's own.
     queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}

@@ -11,11 +11,12 @@ from qa.search.bm25 import BM25, BM25Settings, select_top_k
 from qa.text.cleaning import clean_text, garble_finder
 from qa.text.loading import LoadError, article_files, path_text, read_article
 from qa.search.query import understand
-from qa.search.fanout import Candidates, Peaks, Plan, answer_question, relevance_of_cosine
+from qa.search.fanout import Candidates, Peaks, Plan, answer_question, relevance_of_cosine, reranks
+from qa.search.rerank import shipped_model
 from qa.search import dictionary, semantic
 from qa.search.ranking import (GRAM_FIELDS, ParagraphLayout, RankingSettings, coverage, field_peaks, field_scores, follow_on, fuse, near_answer,
                                neighbour_scores, paragraph_runs, spread, spread_at, spread_top_k, year_source)
-from qa.records import Answer, Article, Exchange, Query, Reply
+from qa.records import Answer, Article, Closeness, Exchange, Query, Reply
 from qa.search.grounding import KIND_TEXT, Grounding, firm_name, wanted_kind
 from qa.text.structure import structure_article
 from qa.search.table import sentence_refs
@@ -143,9 +144,12 @@ class Asking:
 
     def question_vector(self, query: Query) -> np.ndarray | None:
         """The question's vector when the semantic score can take part: the index has sentence vectors, the model
-        loads, and the ranking weighs it for this kind of question."""
+        loads, and the ranking weighs it for this kind of question or the semantic re-ranker reads it."""
         weight = self.ranking.foreign_semantic_weight if query.foreign else self.ranking.semantic_weight
-        if not weight or not self.has_vectors:
+        # A Chinese question's cosines are read by the learned re-ranker's semantic model, where it re-ranks.
+        reread = not query.foreign and self.ranking.rerank_semantic and reranks(query, self.ranking) \
+            and shipped_model(semantic=True) is not None
+        if not (weight or reread) or not self.has_vectors:
             return None
         model = semantic.embedder()
         return model.question(query.question) if model is not None else None
@@ -275,7 +279,7 @@ class Index(Asking):
     def field_scores(self, plan: Plan) -> dict[str, np.ndarray]:
         """Each field's BM25 scores for the question (step 1; ``peaks`` reads them, ``candidates`` consumes them)."""
         raw = field_scores(self.scorers, plan.queries, plan.ranking)
-        if plan.vector is not None and self.has_vectors:
+        if plan.semantic_field and self.has_vectors:
             cosines = semantic.cosines(self.vectors, plan.vector)
             raw["semantic"] = np.exp((cosines - 1.0) / plan.ranking.semantic_temperature)
             if self.vector_keep is not None:
@@ -348,7 +352,9 @@ class Index(Asking):
                 gram_weights: dict[str, float]) -> list[Answer]:
         """Answer records for some of this index's sentences (step 3), with what they match of the question."""
         unique_terms = list(plan.word_weights)
-        foreign = plan.foreign and plan.vector is not None and self.has_vectors
+        vectors = plan.vector is not None and self.has_vectors
+        foreign = plan.foreign and vectors
+        article_cosines: dict[int, np.ndarray] = {}
         answers = []
         for global_id, score in zip(ids, scores):
             article_index, sentence_id = self.refs[global_id]
@@ -364,11 +370,25 @@ class Index(Asking):
             relevance = self._relevance(global_id, int(article_index), int(sentence_id), plan.word_weights, covered,
                                         gram_weights)
             own = self._own_match(article.sentences[int(sentence_id)].text, plan.word_weights, terms, gram_weights)
+            closeness = self._closeness(int(article_index), len(article.sentences), int(sentence_id), plan.vector,
+                                        article_cosines) if vectors else None
             if foreign:  # its words cover nothing of a Chinese sentence: how close it is in meaning says more
-                relevance = own = relevance_of_cosine(float(semantic.cosines(self.vectors[global_id:global_id + 1],
-                                                                             plan.vector)[0]), plan.ranking)
-            answers.append(make_answer(article, int(sentence_id), score, matched, relevance, own))
+                relevance = own = relevance_of_cosine(closeness.sentence, plan.ranking)
+            answers.append(make_answer(article, int(sentence_id), score, matched, relevance, own, closeness))
         return answers
+
+    def _closeness(self, article_index: int, count: int, sentence_id: int, vector: np.ndarray,
+                   known: dict[int, np.ndarray]) -> Closeness:
+        """The question's cosines with a sentence of an article of ``count`` sentences, its neighbours and the
+        article's best (``known``: the cosines of articles worked out already for this question: a few articles'
+        sentences, not the whole index's)."""
+        cosines = known.get(article_index)
+        if cosines is None:
+            lead = int(self.layout.leads[article_index])
+            cosines = known[article_index] = semantic.cosines(self.vectors[lead:lead + count], vector)
+        own = float(cosines[sentence_id])
+        beside = [float(cosines[j]) for j in (sentence_id - 1, sentence_id + 1) if 0 <= j < len(cosines)]
+        return Closeness(own, max(beside, default=own), float(cosines.max()))
 
     def _near_answered(self, query: Query, article: Article, sentence_id: int, reach: int) -> bool:
         """Whether the sentence is within reach of the follow-up's earlier answer (``follow_on``'s neighbours)."""
@@ -445,10 +465,13 @@ class LocalParts:
                 for i, s, part in zip(ids.tolist(), scores.tolist(), parts.tolist())]
 
 
-def attach_vectors(index: Index, progress: semantic.Progress | None = None) -> bool:
+def attach_vectors(index: Index, progress: semantic.Progress | None = None,
+                   known: dict[str, np.ndarray] | None = None) -> bool:
     """Give the index its sentence vectors, article by article from the disk cache or made now (reporting (done,
     total) sentences), so that an upload beside the seeds embeds only its own sentences; False when the model is not
-    there (the index answers lexically, as before)."""
+    there (the index answers lexically, as before). ``known``: sentence text → vector, read for an article it holds
+    sentences of (only the others are embedded) and added to: an evaluation rejoining or cutting articles it has
+    embedded already."""
     if index.has_vectors:
         return True
     model = semantic.embedder()
@@ -458,7 +481,15 @@ def attach_vectors(index: Index, progress: semantic.Progress | None = None) -> b
     for article in index.articles:
         texts = [sentence.text for sentence in article.sentences]
         report = None if progress is None else (lambda n, _, start=done: progress(start + n, total))
-        parts.append(semantic.cached_vectors(texts, model, report))
+        if known is not None and texts and any(text in known for text in texts):
+            missing = [text for text in dict.fromkeys(texts) if text not in known]
+            if missing:
+                known.update(zip(missing, model.sentences(missing).astype(semantic.VECTOR_DTYPE)))
+            parts.append(np.stack([known[text] for text in texts]))
+        else:
+            parts.append(semantic.cached_vectors(texts, model, report))
+            if known is not None:
+                known.update(zip(texts, parts[-1]))
         done += len(texts)
     index.vectors = np.concatenate(parts) if parts else np.zeros((0, semantic.DIMENSIONS), semantic.VECTOR_DTYPE)
     index.vector_model = model.name
@@ -474,7 +505,7 @@ def grounding_for(analyzer: Analyzer) -> Grounding:
 
 
 def make_answer(article: Article, sentence_id: int, score: float, matched: tuple[str, ...], relevance: float,
-                own_match: float = 0.0) -> Answer:
+                own_match: float = 0.0, closeness: Closeness | None = None) -> Answer:
     """An answer record for one sentence of an article, with its section and neighbours."""
     sentence = article.sentences[sentence_id]
     paragraph = article.paragraph_sentences(sentence_id)
@@ -487,6 +518,7 @@ def make_answer(article: Article, sentence_id: int, score: float, matched: tuple
         after=paragraph[position + 1].text if position + 1 < len(paragraph) else "",
         sentence_id=sentence_id, paragraph=tuple(s.text for s in paragraph), paragraph_index=position,
         matched=matched, relevance=relevance, own_match=own_match, article_sentences=len(article.sentences),
+        closeness=closeness,
     )
 
 

@@ -66,6 +66,7 @@ class RankingSettings:
     floor_base: int = 30  # … beyond this many sentences (a long article holds more of any question's words by chance)
     answer_floor: float = 0.0  # answers after the best one are dropped below this share
     rerank_pool: int = 10  # the learned re-ranker (qa/search/rerank.py) orders this many best answers (0: off)
+    rerank_semantic: bool = True  # … reading their cosines with the question where the index has sentence vectors
     # The semantic score (qa/search/semantic.py), where the index has sentence vectors and the model loads: each
     # sentence's exp((cosine - 1) / ``semantic_temperature``), scaled to the corpus's best like a field (so
     # exp((cosine - best) / T): e5's cosines sit between 0.7 and 0.95, a sharp scale tells them apart) and fused

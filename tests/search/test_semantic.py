@@ -96,9 +96,23 @@ def test_without_vectors_an_english_question_says_why_in_english(seed_index: qa.
     assert "sentence vectors" in reply.notice()
 
 
-def test_chinese_questions_answer_as_before_with_vectors(seed_index: qa.Index, seed_vectors: qa.Index) -> None:
-    for question in ("現在的金融科技還游離於產業之外嗎？", "金融科技的體系之下前後端如何聯通？", "劉強東是誰？"):
-        assert seed_vectors.reply(question) == seed_index.reply(question)
+def test_with_vectors_chinese_answers_carry_their_cosine_and_refusals_are_the_engines(
+        seed_index: qa.Index, seed_vectors: qa.Index, model: semantic.Embedder) -> None:
+    question = "現在的金融科技還游離於產業之外嗎？"
+    lexical, with_vectors = seed_index.ask(question, top_k=3), seed_vectors.ask(question, top_k=3)
+    assert all(a.closeness is None for a in lexical)
+    texts = seed_vectors.sentence_texts()
+    cosines = semantic.cosines(seed_vectors.vectors, model.question(question))  # the seed is one article
+    for answer in with_vectors:  # the cosines of the answer's sentence, of those beside it and of the article's best
+        row = texts.index(answer.text)
+        beside = [cosines[j] for j in (row - 1, row + 1) if 0 <= j < len(texts)]
+        assert answer.closeness.sentence == pytest.approx(cosines[row])
+        assert answer.closeness.beside == pytest.approx(max(beside))
+        assert answer.closeness.article_best == pytest.approx(cosines.max())
+    assert "融入到產業之中" in with_vectors[0].text
+    # The cosine re-orders (the semantic re-ranker) but does not decide whether to answer.
+    for question in ("劉強東是誰？", "今天天氣怎麼樣？", "金融科技的體系之下前後端如何聯通？"):
+        assert bool(seed_vectors.ask(question)) == bool(seed_index.ask(question))
 
 
 def test_a_missing_model_package_leaves_the_engine_lexical(seed_index: qa.Index, monkeypatch: pytest.MonkeyPatch,
@@ -116,3 +130,18 @@ def test_a_missing_model_package_leaves_the_engine_lexical(seed_index: qa.Index,
         assert not index.ask("What new kinds of finance have appeared?")
     finally:
         semantic.embedder.cache_clear()
+
+
+def test_known_vectors_serve_an_article_cut_or_rejoined(seed_raw: str, model: semantic.Embedder) -> None:
+    known: dict = {}
+    whole = qa.index_text(seed_raw, "seed")
+    assert attach_vectors(whole, known=known)
+    texts = whole.sentence_texts()
+    assert set(known) == set(texts)
+    fifth = whole.articles[0].sentences[5]
+    cut = qa.index_text(seed_raw[:fifth.start] + seed_raw[fifth.end:], "cut")  # one sentence less
+    assert attach_vectors(cut, known=known)
+    new = set(cut.sentence_texts()) - set(texts)
+    assert fifth.text not in cut.sentence_texts() and set(known) == set(texts) | new
+    for row, text in enumerate(cut.sentence_texts()):
+        np.testing.assert_array_equal(cut.vectors[row], known[text])
