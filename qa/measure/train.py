@@ -164,14 +164,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--depth", type=int, default=4)
     parser.add_argument("--rate", type=float, default=0.1)
     parser.add_argument("--min-hessian", type=float, default=5.0, help="a leaf's least hessian (default 5)")
-    parser.add_argument("--rank-weight", type=float,
-                        help="the engine's order in the score: this much off per rank (default 0.4; with --semantic 0: "
-                             "chosen on DRCD and XQuAD dev, see docs/semantic.md)")
+    parser.add_argument("--rank-weight", type=float, default=0.4,
+                        help="the engine's order in the score: this much off per rank (default 0.4)")
     args = parser.parse_args(argv)
     if args.trees is None:
         args.trees = 300 if args.semantic else 150
-    if args.rank_weight is None:
-        args.rank_weight = 0.0 if args.semantic else 0.4
     if args.limit is not None and args.limit < 1:
         parser.error("--limit must be at least 1")
     if not 0 <= args.holdout < 1:

@@ -200,13 +200,23 @@ def answer_pool(query: Query, keep: int, parts: Parts, analyzer: Analyzer, ranki
     return plan, parts.answers(plan, ids, scores, gram_weights)
 
 
+@dataclass(frozen=True)
+class Answered:
+    """A question's answers as shown (the re-ranker's order) and the engine's own best ones: whether the article
+    answers at all is judged on those (relevance, and the name and kind checks of ``Index.respond``), so the
+    re-ranker orders answers and never decides whether there are any."""
+
+    shown: list[Answer]
+    engine: list[Answer]
+
+
 def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, ranking: RankingSettings,
                     size: int, fields: Collection[str], vector: np.ndarray | None = None,
-                    foreign: bool = False) -> list[Answer]:
+                    foreign: bool = False) -> Answered:
     """The top_k answers to an understood question from the parts of a corpus of ``size`` sentences (``vector``:
     the question's sentence vector, when every part has sentence vectors; ``foreign``: it is in another script)."""
     if not (query.terms or vector is not None) or top_k <= 0 or not size:
-        return []
+        return Answered([], [])
     # The learned re-ranker reads Chinese words: a question in another script keeps the engine's order.
     keep = max(top_k, ranking.rerank_pool) if reranks(query, ranking) and not foreign else top_k
     plan, answers = answer_pool(query, keep, parts, analyzer, ranking, size, fields, top_k, vector, foreign)
@@ -221,7 +231,8 @@ def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, 
         return relevance_floor(answer.article_sentences, ranking)
 
     if not answers or not any(a.relevance >= floor(a) for a in answers[:top_k]):
-        return []
+        return Answered([], [])
+    engine = [a for a in answers[:top_k] if a.relevance >= ranking.answer_floor]
     if keep > top_k:
         answers = rerank(plan, answers, analyzer)
-    return [a for a in answers[:top_k] if a.relevance >= ranking.answer_floor]
+    return Answered([a for a in answers[:top_k] if a.relevance >= ranking.answer_floor], engine)

@@ -84,15 +84,7 @@ class Asking:
     def reply(self, question: str, top_k: int = 3, history: Sequence[str | Exchange] = ()) -> Reply:
         """The reply to a question: how it was read, its answers, and why there are none when there are none."""
         query = self.understand(question, history)
-        missing = self.missing_names(query) if self.ranking.refuse_missing_names else ()
-        reply = self.respond(query, top_k)
-        # A name the article never mentions, unless an answer covers most of the question all the same (jieba's
-        # HMM makes a "name" of a typo or an odd phrasing now and then).
-        # A Latin name or an ordinal (Netscape, 第四代) is no such accident (``grounding.firm_name``).
-        if missing and (not reply.answers or reply.answers[0].relevance < self.ranking.named_relevance
-                        or any(map(firm_name, missing))):
-            return Reply(query, refusal="missing", missing=self._as_written(query, missing))
-        return reply
+        return self.respond(query, top_k, self.missing_names(query) if self.ranking.refuse_missing_names else ())
 
     def _as_written(self, query: Query, names: Sequence[str]) -> tuple[str, ...]:
         """Normalised names as the question wrote them (劉強東 for 刘强东), where the lengths allow."""
@@ -109,12 +101,21 @@ class Asking:
         """Answers for an already understood query (ranking: see qa/search/ranking.py and qa/search/fanout.py)."""
         return list(self.respond(query, top_k).answers)
 
-    def respond(self, query: Query, top_k: int = 3) -> Reply:
-        """The reply for an already understood query: ranked answers, or why there are none."""
+    def respond(self, query: Query, top_k: int = 3, missing: tuple[str, ...] = ()) -> Reply:
+        """The reply for an already understood query: ranked answers, or why there are none (``missing``: names of
+        the question the index never holds, ``missing_names``). Refusals are judged on the engine's own best
+        answers, before the learned re-ranker orders them (``fanout.Answered``)."""
         parts = self.parts()
         vector = self.question_vector(query)
-        answers = answer_question(query, top_k, parts, self.analyzer, self.ranking, self.sentence_count, self.fields,
-                                  vector, query.foreign)
+        answered = answer_question(query, top_k, parts, self.analyzer, self.ranking, self.sentence_count,
+                                   self.fields, vector, query.foreign)
+        answers, engine = answered.shown, answered.engine
+        # A name the article never mentions, unless an answer covers most of the question all the same (jieba's
+        # HMM makes a "name" of a typo or an odd phrasing now and then).
+        # A Latin name or an ordinal (Netscape, 第四代) is no such accident (``grounding.firm_name``).
+        if missing and (not engine or engine[0].relevance < self.ranking.named_relevance
+                        or any(map(firm_name, missing))):
+            return Reply(query, refusal="missing", missing=self._as_written(query, missing))
         unsearched = self.unsearched(parts)
         used = vector is not None
         if not answers:
@@ -123,7 +124,7 @@ class Asking:
         # Not for a contrast follow-up: its frame's kind (何時… → 那Gopher呢？) may be answered otherwise.
         wanted = None if query.follow_up == "contrast" else wanted_kind(self.analyzer.normalize(query.question))
         if wanted and self.ranking.kind_pool and not any(KIND_TEXT[wanted].search(self.analyzer.normalize(a.text))
-                                                         for a in answers):
+                                                         for a in engine):
             return Reply(query, refusal="kind", kind=wanted, unsearched=unsearched, semantic=used)
         return Reply(query, tuple(answers), unsearched=unsearched, semantic=used)
 
