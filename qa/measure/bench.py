@@ -485,8 +485,8 @@ def _search_chars(texts: list[str]) -> int:
     return sum(map(len, texts))
 
 
-# Other implementations of jieba's search mode, measured when installed (not dependencies of the engine):
-# module → how to cut one text.
+# Other implementations of jieba's search mode, measured when installed (rjieba is the engine's segmenter, before
+# ``tokens.jieba_pieces``; jieba_fast_dat is not used): module → how to cut one text.
 JIEBA_PORTS = {"rjieba": lambda module: module.cut_for_search,
                "jieba_fast_dat": lambda module: module.Tokenizer().lcut_for_search}
 
@@ -626,12 +626,13 @@ def print_tokenization(t: dict) -> None:
     print(f"| tokenizer | 1 process, chars/s | {t['workers']} processes, chars/s | speed-up |")
     print("| --- | --- | --- | --- |")
     for name, label in (("lcut", "`jieba.lcut` alone"), ("search", "`jieba.lcut_for_search` alone (the engine's mode)"),
-                        ("terms", "engine terms (NFKC, OpenCC, jieba search mode, stop words)")):
+                        ("terms", "engine terms (NFKC, OpenCC, jieba-rs search mode in jieba's pieces, stop words)")):
         if f"{name}_1" in t:  # runs before the search-mode row have none
             one, many = t[f"{name}_1"], t[f"{name}_n"]
             print(f"| {label} | {one / 1e3:,.0f}k | {many / 1e3:,.0f}k | {many / one:.2f}× |")
     for name, port in t.get("ports", {}).items():
-        print(f"| `{name}` search mode (not used; {port['same']:.1%} of the sentences cut exactly as jieba) "
+        use = "the engine's segmenter, before jieba's pieces" if name == "rjieba" else "not used"
+        print(f"| `{name}` search mode alone ({use}; {port['same']:.1%} of the sentences cut exactly as jieba) "
               f"| {port['chars_s'] / 1e3:,.0f}k | | |")
 
 
