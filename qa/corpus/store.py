@@ -659,13 +659,13 @@ def build(sources: str | Path | Iterable[str | Path], path: str | Path, analyzer
         kept = " the index there is kept as it was" if (Path(path) / MANIFEST).exists() else " nothing was written"
         raise StoreError(f"no usable articles in {', '.join(sources_list)}{first};{kept} — "
                          f"add .txt/.md articles (or a .jsonl file) and build again")
-    if vectors and not attach_vectors(index, _vector_progress(say)):
+    if vectors and not attach_vectors(index, vector_progress(say)):
         say(f"no sentence vectors: {semantic.model_notice()}")
     save_index(index, path, sources_list, content, fingerprint)
     return index
 
 
-def _vector_progress(say: Say) -> semantic.Progress:
+def vector_progress(say: Say) -> semantic.Progress:
     """Progress of the sentence vectors, said every 10%."""
     shown = [-1]
 
