@@ -201,10 +201,12 @@ def _cluster(args: argparse.Namespace) -> int:
             print(f"dashboard: {local.dashboard_link}", flush=True)
             print(f"ask it: python -m qa ask --cluster {local.scheduler_address} \"問題\"  (Ctrl-C stops the cluster)",
                   flush=True)
-            if not cluster.serve_forever(local, client, say):
-                sys.stdout.flush()
-                os._exit(0)  # everything is stopped; do not wait on Dask's exit hooks, which may hang
-            return 0
+            cluster.serve_forever(local, client, say)
+            sys.stdout.flush()
+            sys.stderr.flush()
+            # Everything is stopped, cleanly or forced: do not wait on Dask's exit hooks and threads, which can hang
+            # for a minute under load (a CI run's Ctrl-C test once timed out at 60 s there).
+            os._exit(0)
         client = cluster.client_for(args.scheduler)
         try:
             if args.action == "load":

@@ -570,9 +570,11 @@ def stop_local(cluster: LocalCluster, client: Client, grace: float = 20.0) -> bo
     left = multiprocessing.active_children()  # the nannies' worker processes, if any outlived the close
     for process in left:
         process.terminate()
+    deadline = time.monotonic() + 5.0  # one budget for all of them, not 5 s each
     for process in left:
-        process.join(5)
+        process.join(max(0.0, deadline - time.monotonic()))
+    for process in left:
         if process.is_alive():
             process.kill()
-            process.join(5)
+            process.join(2.0)
     return closed.is_set() and not left
