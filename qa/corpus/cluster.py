@@ -534,14 +534,17 @@ def serve_forever(cluster: LocalCluster, client: Client, say: Say, grace: float 
     import signal
 
     stop = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C (SIGINT) and SIGTERM both stop: set here, not left to Python's KeyboardInterrupt, which a process
+    # started from a shell's background job never gets (it inherits SIGINT ignored; a CI run's test did so).
+    previous = {number: signal.signal(number, lambda *_: stop.set()) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
         while not stop.wait(0.5):
             pass
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         say("stopping the workers and the scheduler")
         clean = stop_local(cluster, client, grace)
         print("stopped" if clean else "stopped (forced: the cluster did not close in time)", file=sys.stderr,

@@ -52,10 +52,12 @@ def sharded(corpus_file: Path, tmp_path_factory: pytest.TempPathFactory, analyze
 
 @pytest.fixture(scope="module")
 def served(sharded: Path) -> Iterator[tuple[subprocess.Popen, str]]:
-    """``python -m qa cluster start`` running; stopped (Ctrl-C, then kill by pid) whatever the tests did."""
+    """``python -m qa cluster start`` running; stopped (Ctrl-C, then kill by pid) whatever the tests did. Started
+    with SIGINT ignored, as a shell's background job starts it (and as a CI runner may): Ctrl-C must still stop it."""
     process = subprocess.Popen([sys.executable, "-m", "qa", "cluster", "start", str(sharded), "--workers",
                                 str(WORKERS), "--port", "0", "--dashboard", "0"], cwd=ROOT, text=True,
-                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     family = []
     try:
         address = started(process)
