@@ -112,3 +112,23 @@ def corpus_index_dir(corpus_file: Path, tmp_path_factory: pytest.TempPathFactory
 def corpus_index(corpus_index_dir: Path, analyzer: Analyzer) -> Index:
     """That index, loaded."""
     return load_index(corpus_index_dir, analyzer)
+
+
+@pytest.fixture(scope="session")
+def small_articles(tmp_path_factory: pytest.TempPathFactory, seed_raw: str) -> Path:
+    """A folder of three short articles (the seed and two DRCD dev articles' first paragraphs, ~110 sentences):
+    small enough to embed every sentence in a few seconds."""
+    folder = tmp_path_factory.mktemp("small-articles")
+    (folder / "seed.txt").write_text(seed_raw, encoding="utf-8")
+    for n, article in enumerate(json.loads((DATA / "quality_slice_drcd.json").read_text(encoding="utf-8"))["data"][:2]):
+        text = article["title"] + "\n\n" + "\n\n".join(p["context"] for p in article["paragraphs"][:2])
+        (folder / f"drcd-{n}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def small_articles_questions() -> list[str]:
+    """Questions for ``small_articles``: Chinese and English ones about the seed, and the DRCD articles' own."""
+    data = json.loads((DATA / "quality_slice_drcd.json").read_text(encoding="utf-8"))["data"][:2]
+    return ["現在的金融科技還游離於產業之外嗎？", "金融科技的體系之下前後端如何聯通？",
+            "What new kinds of finance have appeared?", "Which companies lead financial technology?"] + \
+        [q["question"] for article in data for p in article["paragraphs"][:2] for q in p["qas"]][:6]

