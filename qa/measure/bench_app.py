@@ -24,12 +24,12 @@ ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-# Questions about the seed article, in both scripts, plus one that nothing answers.
+# Questions about the seed article, in both scripts, plus one that nothing answers and one in English.
 QUESTIONS = (
     "金融科技如何聯通產業前後端", "京東科技做了什麼", "互联网的红利", "金融科技是新物種的競技場嗎",
     "什么是新生态的新基座", "蚂蚁金服", "金融科技怎樣剜除互聯網頑疾", "產業互聯網", "数字化", "結語說了什麼",
     "金融与科技两种元素", "去平台和去中心化", "京东科技", "新物种", "互聯網模式的進化", "金融科技的未来",
-    "火星上有水嗎", "产业前后端的联通", "頭部玩家", "新基座",
+    "火星上有水嗎", "产业前后端的联通", "頭部玩家", "What new kinds of finance have appeared?",
 )
 
 
@@ -173,11 +173,23 @@ def startup_run(playwright, question: str, app: Path | None = None) -> tuple[flo
         browser.close()
 
 
-def question_times(playwright, questions: Sequence[str], app: Path | None = None) -> list[float]:
-    """Question-to-answer seconds for each question typed, in order, into one session of a running app."""
+def peak_rss_mb(pid: int) -> float:
+    """A process's peak resident memory so far (Linux's VmHWM), MB; 0 where /proc cannot say."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def question_times(playwright, questions: Sequence[str], app: Path | None = None) -> tuple[list[float], float]:
+    """Question-to-answer seconds for each question typed, in order, into one session of a running app, and the
+    server's peak RSS (MB) once they are answered."""
     browser = launch_browser(playwright)
     try:
-        with app_server(app=app) as url:
+        with app_process(app=app) as (url, process):
             page = browser.new_page()
             page.goto(url)
             page.get_by_test_id("stChatInputTextArea").wait_for(timeout=60000)
@@ -185,7 +197,7 @@ def question_times(playwright, questions: Sequence[str], app: Path | None = None
             ask_in_browser(page, questions[0], timeout_ms=60000)  # warm-up: the first question builds the index
             page.reload()  # a fresh session: the timed chat starts empty
             page.get_by_test_id("stChatInputTextArea").wait_for()
-            return [ask_in_browser(page, q) for q in questions]
+            return [ask_in_browser(page, q) for q in questions], peak_rss_mb(process.pid)
     finally:
         browser.close()
 
@@ -220,8 +232,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"{name}: start → {what}: median {answered if app is None else drawn:.2f} s over {len(runs)} "
                       f"cold starts (health check {health:.2f} s, page drawn {drawn:.2f} s; runs: "
                       f"{', '.join(f'{r[2] if app is None else r[1]:.2f}' for r in runs)})")
-                times = question_times(playwright, questions, app)
-                print(f"{name}: question → answer on screen: {_ms(times)} over {len(times)} questions in one session")
+                times, peak = question_times(playwright, questions, app)
+                print(f"{name}: question → answer on screen: {_ms(times)} over {len(times)} questions in one session; "
+                      f"server peak RSS {peak:,.0f} MB")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     return 0
 
