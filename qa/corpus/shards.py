@@ -189,11 +189,9 @@ def build_shards(sources: str | Path | Iterable[str | Path], path: str | Path, c
             say(f"{name}: {len(group):,} articles")
             index = build_index(part, analyzer, settings, workers, progress, previous)
             del previous
-            if vectors and not attach_vectors(index, vector_progress(say)):
+            if vectors and not attach_vectors(index, vector_progress(say)):  # no model: no shard gets vectors
                 say(f"no sentence vectors: {semantic.model_notice()}")
                 vectors = False
-            if not vectors:
-                index.vectors = None  # every shard has them, or none
             problems.extend(index.problems)
             frequencies.append({field: (scorer.term_list, np.diff(scorer.indptr))
                                 for field, scorer in index.scorers.items()})

