@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import BM25, select_top_k
+from qa.search.bm25 import BM25, select_top_k, sorted_distinct
 from qa.records import Query
 from qa.search.tokens import FUNCTION_CHARS, QUESTION_WORDS, Analyzer, han_ngrams
 
@@ -294,12 +294,12 @@ def spread_top_k(scores: np.ndarray, layout: ParagraphLayout, settings: RankingS
     reach = 1.0 + 2.0 * settings.neighbour_weight + settings.paragraph_weight
     margin = 1.0 - 1e-9  # the float sums may pass the exact bound by a few units in the last place
     hot = np.flatnonzero(scores >= bar / reach * margin)
-    paragraphs = np.unique(np.searchsorted(layout.starts, hot, side="right") - 1)
+    paragraphs = sorted_distinct(np.searchsorted(layout.starts, hot, side="right") - 1)
     candidates = [_range_rows(layout.starts[paragraphs], layout.sizes[paragraphs])[0]]
     if settings.lead_weight and len(layout.leads):
         hot = np.flatnonzero(scores >= bar / (reach + settings.lead_weight) * margin)
-        candidates.append(layout.leads[np.unique(np.searchsorted(layout.leads, hot, side="right") - 1)])
-    candidates = np.unique(np.concatenate(candidates))
+        candidates.append(layout.leads[sorted_distinct(np.searchsorted(layout.leads, hot, side="right") - 1)])
+    candidates = sorted_distinct(np.concatenate(candidates))
     values = spread_at(scores, candidates, layout, settings)
     positive = values > 0
     candidates, values = candidates[positive], values[positive]

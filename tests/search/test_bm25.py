@@ -9,7 +9,7 @@ import pytest
 from rank_bm25 import BM25Okapi, BM25Plus
 
 from conftest import ROOT
-from qa.search.bm25 import BM25, BM25Settings, TermCounts, select_top_k
+from qa.search.bm25 import BM25, BM25Settings, TermCounts, ones_before, select_top_k, sorted_distinct
 
 DRCD = ROOT / "tests" / "data" / "bm25_slice_drcd.json"  # the first articles of DRCD dev (see tests/data/README.md)
 RTOL = 1e-9
@@ -254,3 +254,44 @@ def test_top_k_over_the_postings_equals_the_full_selection_and_leaves_no_trace(d
             assert ids.tolist() == want_ids.tolist() and top.tolist() == want_top.tolist(), (query, k)
         assert not ours._scratch().any()
     assert ours.top_k(["不在任何句子里的词"], 5)[0].tolist() == []
+
+
+def test_top_k_that_leaves_common_terms_out_gives_every_id_score_and_tie_of_the_full_selection(drcd_tokens) -> None:
+    """MaxScore (``pruned_top_k``): where the common terms' bounds stay below the rare terms' k-th best, their
+    postings are only looked up for the sentences that can still make the top k. The result is the full
+    selection's, bit for bit — with sentences repeated (exact ties), repeated query terms, weights and any k — and
+    it is taken for many real questions (else it would prove nothing), and the buffer ends all 0."""
+    documents, questions = drcd_tokens
+    ours = BM25(documents + documents[:500])  # the first 500 sentences twice: ties to break by the lower id
+    pruned = 0
+    for n, query in enumerate(questions[:300]):
+        query = query + query[-1:]  # a repeated term counts twice
+        weights = {query[0]: 0.5} if n % 3 == 1 and query else None
+        for k in (1, 3, 10):
+            want_ids, want_top = select_top_k(ours.scores(query, weights), k)
+            found = ours.pruned_top_k(ours._query_terms(query, weights), k)
+            if found is not None:
+                pruned += 1
+                assert found[0].tolist() == want_ids.tolist() and found[1].tolist() == want_top.tolist(), (query, k)
+            ids, top = ours.top_k(query, k, weights)
+            assert ids.tolist() == want_ids.tolist() and top.tolist() == want_top.tolist(), (query, k)
+        assert not ours._scratch().any()
+    assert pruned >= 100, pruned
+
+
+def test_ones_before_counts_the_set_bits_from_a_start_to_each_position() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        bits = rng.random(int(rng.integers(1, 300))) < 0.3
+        start = int(rng.integers(0, len(bits)))
+        positions = rng.choice(np.arange(start, len(bits)), size=min(6, len(bits) - start), replace=False)
+        want = [int(bits[start:p].sum()) for p in positions]
+        assert ones_before(np.packbits(bits, bitorder="little"), positions, start).tolist() == want
+
+
+def test_sorted_distinct_is_numpys_unique() -> None:
+    rng = np.random.default_rng(3)
+    for size in (0, 1, 2, 50, 5000):
+        values = rng.integers(0, 40, size).astype(np.int32)
+        assert sorted_distinct(values).tolist() == np.unique(values).tolist()
+        assert sorted_distinct(values).dtype == values.dtype
