@@ -27,6 +27,7 @@ DRCD and XQuAD dev, see docs/quality.md).
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -213,42 +214,53 @@ def _loaded(path: Path) -> Model | None:
 
 @dataclass(frozen=True)
 class _Seen:
-    """What the features read of one sentence's text, worked out once (``_seen``)."""
+    """What the features read of one sentence's text, worked out once (``_seen``): its normalised text and its
+    terms. Its characters and bigrams are made again when read (a few µs): kept as frozensets they took ~11 KB a
+    sentence, ~220 MB for the 20,000 a process remembers (measured with tracemalloc on DRCD sentences)."""
 
     normalized: str
-    chars: frozenset[str]
-    grams: frozenset[str]
-    terms: tuple[str, ...]
+    terms: tuple[str, ...]  # interned: the same word in many sentences is one string
+
+    @property
+    def chars(self) -> frozenset[str]:
+        return frozenset(han_ngrams(self.normalized, 1))
+
+    @property
+    def grams(self) -> frozenset[str]:
+        return frozenset(han_ngrams(self.normalized, 2))
+
+
+SEEN_LIMIT = 20_000  # sentences remembered per analyzer (~1 KB each)
+NORMALIZED_LIMIT = 4096  # paragraph sentences' normalised texts remembered (a few articles' paragraphs)
 
 
 def _seen(analyzer: Analyzer, text: str) -> _Seen:
-    """The sentence's normalised length, Han characters, bigrams and terms, remembered per analyzer (bounded): a
-    pool's neighbours are other pools' candidates, and an article is asked about again and again."""
+    """The sentence's normalised text and terms, remembered per analyzer (bounded): a pool's neighbours are other
+    pools' candidates, and an article is asked about again and again."""
     cache = analyzer.__dict__.setdefault("_rerank_seen", {})
     seen = cache.get(text)
     if seen is None:
-        if len(cache) >= 20_000:
+        if len(cache) >= SEEN_LIMIT:
             cache.clear()
-        normalized = analyzer.normalize(text) if text else ""
-        seen = cache[text] = _Seen(normalized, frozenset(han_ngrams(normalized, 1)),
-                                   frozenset(han_ngrams(normalized, 2)), tuple(analyzer.terms(text)) if text else ())
+        seen = cache[text] = _Seen(analyzer.normalize(text) if text else "",
+                                   tuple(map(sys.intern, analyzer.terms(text))) if text else ())
     return seen
 
 
 def _grams(analyzer: Analyzer, text: str) -> frozenset[str]:
-    """A sentence's bigrams alone (``_seen``'s when it was seen whole): a candidate's paragraph needs no more, and
-    cutting each of its sentences with jieba for terms nobody reads was most of a re-ranked ask at a million
-    sentences (~60 ms of ~110)."""
+    """A sentence's bigrams alone (from ``_seen``'s text when it was seen whole): a candidate's paragraph needs no
+    more, and cutting each of its sentences with jieba for terms nobody reads was most of a re-ranked ask at a
+    million sentences (~60 ms of ~110). Its normalised text is remembered (normalising is most of the cost)."""
     seen = analyzer.__dict__.get("_rerank_seen", {}).get(text)
     if seen is not None:
         return seen.grams
-    cache = analyzer.__dict__.setdefault("_rerank_grams", {})
-    grams = cache.get(text)
-    if grams is None:
-        if len(cache) >= 4096:  # a few articles' paragraphs (~2 KB each); recomputing one costs ~20 µs
+    cache = analyzer.__dict__.setdefault("_rerank_normalized", {})
+    normalized = cache.get(text)
+    if normalized is None:
+        if len(cache) >= NORMALIZED_LIMIT:
             cache.clear()
-        grams = cache[text] = frozenset(han_ngrams(analyzer.normalize(text), 2)) if text else frozenset()
-    return grams
+        normalized = cache[text] = analyzer.normalize(text) if text else ""
+    return frozenset(han_ngrams(normalized, 2))
 
 
 def features(plan: "Plan", answers: Sequence[Answer], analyzer: Analyzer, associations: Associations,
@@ -274,17 +286,18 @@ def features(plan: "Plan", answers: Sequence[Answer], analyzer: Analyzer, associ
     columns: dict[str, list[float]] = {name: [] for name in FEATURES}
     for rank, (answer, own, prior, next_) in enumerate(zip(answers, seen, before, after)):
         paragraph = frozenset().union(*(_grams(analyzer, text) for text in answer.paragraph))
+        own_chars, own_grams = own.chars, own.grams
         row = {
             "score_share": answer.score / top if top > 0 else 0.0, "rank": rank,
             "relevance": answer.relevance, "own_match": answer.own_match,
-            "chars_cover": coverage(chars, own.chars), "bigrams_cover": coverage(bigrams, own.grams),
+            "chars_cover": coverage(chars, own_chars), "bigrams_cover": coverage(bigrams, own_grams),
             "before_cover": coverage(bigrams, prior.grams), "after_cover": coverage(bigrams, next_.grams),
-            "paragraph_cover": coverage(bigrams, paragraph), "asked_cover": coverage(asked, own.grams),
-            "asked_chars_cover": coverage(asked_chars, own.chars),
+            "paragraph_cover": coverage(bigrams, paragraph), "asked_cover": coverage(asked, own_grams),
+            "asked_chars_cover": coverage(asked_chars, own_chars),
             "holds_wanted": -1.0 if plan.wanted is None else float(bool(plan.wanted.search(own.normalized))),
             "question_kind": kind, "question_terms": len(q_terms), "length": len(own.normalized),
             "position": answer.paragraph_index, "lead": float(answer.sentence_id == 0),
-            "novelty": sum(c not in q_chars for c in own.chars) / len(own.chars) if own.chars else 0.0,
+            "novelty": sum(c not in q_chars for c in own_chars) / len(own_chars) if own_chars else 0.0,
             "m1_logp": logp[rank], "m1_paraphrase": paraphrase[rank], "m1_known": known,
             "m1_context": context[rank],
         }

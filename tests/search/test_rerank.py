@@ -145,3 +145,29 @@ def test_the_semantic_model_orders_only_pools_whose_every_candidate_has_its_cosi
     with_cosines = [replace(a, closeness=Closeness(0.9 - 0.01 * n, 0.8, 0.9)) for n, a in enumerate(answers)]
     assert model_for(with_cosines) is semantic
     assert model_for(with_cosines[:-1] + [answers[-1]]) is shipped_model()
+
+
+def test_a_remembered_sentence_costs_about_a_kilobyte_not_eleven() -> None:
+    """The features remember 20,000 sentences per analyzer; kept as frozensets of characters and bigrams they took
+    ~11 KB each (~220 MB, held after the visitors who asked had gone). Now the text and interned terms."""
+    import re
+    import tracemalloc
+
+    from qa.search.rerank import SEEN_LIMIT, _seen
+    from qa.search.tokens import Analyzer
+
+    sentences = [s for article in load_squad(CMRC).articles for s in re.split(r"(?<=[。！？])", article.raw)
+                 if len(s.strip()) > 5][:600]
+    fresh = Analyzer()
+    for text in sentences[:20]:  # jieba's own start-up is not the cache's
+        _seen(fresh, text)
+    tracemalloc.start()
+    try:
+        for text in sentences:
+            _seen(fresh, text)
+        held = tracemalloc.get_traced_memory()[0]
+    finally:
+        tracemalloc.stop()
+    assert len(sentences) >= 200
+    assert held / len(sentences) < 2500, held / len(sentences)
+    assert SEEN_LIMIT * held / len(sentences) < 50 * 2**20
