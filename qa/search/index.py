@@ -68,7 +68,9 @@ class Asking:
         if semantic.foreign_question(question):
             # An English question over Chinese articles: no follow-ups, regional words or names to read in it.
             query = replace(understand(question, self.analyzer), foreign=True)
-            translated = self.translations(question) if self.ranking.foreign_translations else ()
+            # Its dictionary words help only beside the semantic score: without sentence vectors it is refused,
+            # saying why, and reading CC-CEDICT (~100 MB) would buy nothing (XQuAD en: 1% hit@1 so).
+            translated = self.translations(question) if self.ranking.foreign_translations and self.has_vectors else ()
             return replace(query, terms=query.terms + translated, translated=translated) if translated else query
         query = understand(question, self.analyzer, history, self._regional)
         if query.follow_up and history and isinstance(history[-1], Exchange):

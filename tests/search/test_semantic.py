@@ -96,6 +96,14 @@ def test_without_vectors_an_english_question_says_why_in_english(seed_index: qa.
     assert "sentence vectors" in reply.notice()
 
 
+def test_an_english_questions_dictionary_words_are_looked_up_only_where_vectors_answer_it(
+        seed_index: qa.Index, seed_vectors: qa.Index) -> None:
+    """Without vectors it is refused whatever CC-CEDICT gives (~100 MB to read for nothing): not looked up."""
+    question = "What new kinds of finance have appeared?"
+    assert seed_index.understand(question).translated == ()
+    assert "金融" in seed_vectors.understand(question).translated
+
+
 def test_with_vectors_chinese_answers_carry_their_cosine_and_refusals_are_the_engines(
         seed_index: qa.Index, seed_vectors: qa.Index, model: semantic.Embedder) -> None:
     question = "現在的金融科技還游離於產業之外嗎？"
