@@ -113,6 +113,7 @@ try:
         base = shared_index(key)
         uploaded = [(f.name, f.getvalue()) for f in files or []]
         if s.upload_key(uploaded) != visitor.uploads.key:
+            s.stop_vectors(visitor.uploads.index)  # the files it was for are gone: no thread embeds it on
             visitor.uploads = s.index_uploads(uploaded, base)
         del uploaded  # the bytes stay in Streamlit's file manager only, not in this run's globals
 except qa.LoadError as error:

@@ -87,14 +87,20 @@ def shared_index(index_dir: str, seeds: Path, cluster: str = "") -> Index:
 
 class VectorJob:
     """An index's sentence vectors being made in a background thread (for English questions): the index answers
-    lexically meanwhile, and with the semantic score once ``finished``. ``available`` is False without the model."""
+    lexically meanwhile, and with the semantic score once ``finished``. ``available`` is False without the model.
+
+    One job embeds at a time (``_EMBEDDING``: several at once only share the same model and cores, each holding its
+    index the longer); ``cancel`` stops a job at its next batch of sentences — a visitor who leaves, or uploads
+    something else, must not leave a thread embedding (and holding) an index nobody will ask."""
 
     def __init__(self, index: Index) -> None:
         self.total = index.sentence_count
         self.done = 0
         self.finished = False
+        self.cancelled = False
         self.available = True
         self.notice = ""
+        self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(index,), name="qa-vectors", daemon=True)
         self._thread.start()
 
@@ -106,7 +112,18 @@ class VectorJob:
             os.nice(10)
         except OSError:
             pass
-        self.available = attach_vectors(index, self._progress)
+        try:
+            while not _EMBEDDING.acquire(timeout=0.2):  # waiting its turn, it can still be cancelled
+                if self._stop.is_set():
+                    raise _Cancelled
+            try:
+                self.available = attach_vectors(index, self._progress)
+            finally:
+                _EMBEDDING.release()
+        except _Cancelled:
+            self.cancelled = True
+            self.finished = True
+            return
         if not self.available:
             from qa.search.semantic import model_notice
 
@@ -114,12 +131,25 @@ class VectorJob:
         self.done, self.finished = self.total, True
 
     def _progress(self, done: int, total: int) -> None:
+        if self._stop.is_set():
+            raise _Cancelled  # out of attach_vectors before it sets anything: the index stays without vectors
         self.done = done
+
+    def cancel(self) -> None:
+        """Stop making the vectors (at the next batch; the index keeps answering lexically)."""
+        self._stop.set()
 
     def wait(self, seconds: float | None = None) -> bool:
         """Wait for the vectors (at most ``seconds``); whether they are done."""
         self._thread.join(seconds)
-        return self.finished
+        return self.finished and not self.cancelled
+
+
+class _Cancelled(Exception):
+    """A vector job was cancelled (raised from its progress report, caught by the job)."""
+
+
+_EMBEDDING = threading.Lock()  # one vector job embeds at a time
 
 
 def start_vectors(index: Index) -> VectorJob | None:
@@ -131,6 +161,13 @@ def start_vectors(index: Index) -> VectorJob | None:
     if job is None:
         job = index.__dict__["_vector_job"] = VectorJob(index)
     return job
+
+
+def stop_vectors(index: Index | None) -> None:
+    """Cancel the index's vector job, if it has one (its visitor left or uploaded other files)."""
+    job = index.__dict__.get("_vector_job") if index is not None else None
+    if job is not None:
+        job.cancel()
 
 
 def answerable_examples(articles: Sequence[Article], index: Index) -> tuple[str, ...]:

@@ -20,7 +20,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from qa.corpus.build import release_freed_memory
-from qa.session import Uploads
+from qa.session import Uploads, stop_vectors
 
 SLACK = 1.0  # seconds past Streamlit's TTL before an unclaimed session is closed
 
@@ -40,6 +40,7 @@ _LOCK = threading.Lock()
 def release(visitor: Visitor) -> None:
     """At a disconnect: the uploads' index goes now (a reconnect indexes the files again), the session after the
     time for a reconnect."""
+    stop_vectors(visitor.uploads.index)
     visitor.uploads = Uploads()
     timer = threading.Timer(float(st.get_option("server.disconnectedSessionTTL")) + SLACK, close_if_gone,
                             args=(visitor,))

