@@ -28,7 +28,7 @@ CLUSTER = os.environ.get("QA_CLUSTER", "").strip()  # or a Dask scheduler servin
 def shared_index(key: str) -> qa.Index:
     """The index every visitor shares, made once per process (``key`` is the cache key: new articles, new index)."""
     index = s.shared_index(INDEX_DIR, SEEDS, CLUSTER)
-    d.word_tagger(index.analyzer)  # the highlighter's tagger, made with the index rather than at the first answer
+    index.analyzer.word_tags  # the highlighter's parts of speech, read with the index rather than at the first answer
     return index
 
 

@@ -4,16 +4,13 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 from urllib.parse import quote
 
 from qa.search import dictionary
 from qa.search.query import MAX_QUESTION_CHARS
 from qa.records import Answer, Article, Query
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
-
-if TYPE_CHECKING:
-    import jieba.posseg
 
 # Display scripts: 原文 shows the article as written; the others convert what is shown, never what is searched.
 ORIGINAL, TRADITIONAL, SIMPLIFIED = "原文", "繁體", "简体"
@@ -238,26 +235,12 @@ def tidy_punctuation(text: str) -> str:
     return _ASCII_BETWEEN_HAN.sub(lambda m: _FULL_WIDTH[m.group(1)], text)
 
 
-def word_tagger(analyzer: Analyzer) -> "jieba.posseg.POSTokenizer":
-    """jieba's part-of-speech tagger over the analyzer's own tokenizer, made once per analyzer (~0.5 s): its
-    ``word_tag_tab`` is the dictionary's part of speech of every word."""
-    held = _TAGGERS.get(id(analyzer))
-    if held is None or held[0] is not analyzer:
-        import jieba.posseg
-
-        held = _TAGGERS[id(analyzer)] = (analyzer, jieba.posseg.POSTokenizer(analyzer.tokenizer))
-    return held[1]
-
-
-_TAGGERS: dict[int, tuple[Analyzer, object]] = {}  # derived data only: the analyzer's tokenizer is not changed
-
-
 def tagged_words(text: str, analyzer: Analyzer) -> list[tuple[int, int, str, str]]:
     """jieba's words of a shown text: (start, end) in the text as shown, the normalised word, and its part of
     speech in jieba's dictionary ("x" for a word it does not know). The analyzer's own cut, not posseg's
     (ten times slower): a reply's cards are drawn again on every rerun."""
     folded, origin = _folded(text, analyzer.normalize)
-    tags = word_tagger(analyzer).word_tag_tab
+    tags = analyzer.word_tags
     words, position = [], 0
     for word in analyzer.tokenizer.cut(folded, HMM=analyzer.settings.hmm):
         start, position = position, position + len(word)
@@ -495,7 +478,7 @@ def marked_terms(query: Query, texts: Sequence[str], analyzer: Analyzer) -> tupl
 def _words_for(text: str, terms: Sequence[str], analyzer: Analyzer) -> list[str]:
     """The whole words of ``text`` (as written) standing for ``terms``, once each, in order (no lone character
     that is not a noun)."""
-    tags = word_tagger(analyzer).word_tag_tab
+    tags = analyzer.word_tags
     words = (text[a:b] for a, b in word_groups(text, terms, analyzer))
     return list(dict.fromkeys(w for w in words if len(w) > 1 or tags.get(analyzer.normalize(w), "").startswith("n")))
 

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
-from functools import lru_cache
+from dataclasses import dataclass
 from typing import Callable
 
 import opencc
@@ -24,7 +23,7 @@ from qa.search.tokens import FUNCTION_CHARS, QUESTION_WORDS, STOP_WORDS, Analyze
 
 # jieba's part-of-speech tags for names: person (nr, nrfg, nrt), place (ns), organisation (nt), other proper (nz).
 NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
-_TAG_LINE = re.compile(r"^(\S+) \d+ (nr|nrfg|nrt|ns|nt|nz)$", re.M)
+NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})  # jieba's tags of names
 _LATIN = re.compile(r"^(?=.*[a-z].*[a-z])[a-z0-9][a-z0-9.+#-]*$")  # two letters at least: netscape, html5
 _YEAR = re.compile(r"^(?:1[0-9]|20)\d\d年?$")
 # 第四代, 第二届: an ordinal names one thing as surely as a name does.
@@ -48,29 +47,19 @@ def firm_name(name: str) -> bool:
     return bool(_LATIN.match(name) or _ORDINAL.match(name))
 
 
-@lru_cache(maxsize=1)
-def name_tags(dictionary_text: str) -> dict[str, str]:
-    """word → name tag, for the words of a jieba dictionary text tagged as names."""
-    return {m.group(1): m.group(2) for m in _TAG_LINE.finditer(dictionary_text)}
-
-
 @dataclass
 class Grounding:
-    """The analyzer's view of names and regional words (jieba's name tags are read on first use: ~0.3 s)."""
+    """The analyzer's view of names and regional words (jieba's tags are read on first use: ~0.3 s)."""
 
     analyzer: Analyzer
-    _tags: dict[str, str] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._to_mainland = opencc.OpenCC("tw2sp")
         self._to_taiwan = opencc.OpenCC("s2twp")
 
-    @property
-    def tags(self) -> dict[str, str]:
-        if self._tags is None:
-            with self.analyzer.tokenizer.get_dict_file() as file:
-                self._tags = name_tags(file.read().decode("utf-8"))
-        return self._tags
+    def tagged_name(self, word: str) -> bool:
+        """Whether jieba's dictionary tags the word as a name (a person, place, organisation or other proper noun)."""
+        return self.analyzer.word_tags.get(word) in NAME_TAGS
 
     def names(self, text: str) -> list[str]:
         """The names, Latin words and years in (normalised) text, as they appear in it.
@@ -100,13 +89,13 @@ class Grounding:
             if not word or word in QUESTION_WORDS or word in STOP_WORDS or word.startswith("哪"):
                 continue
             # jieba tags 何原因 (nr) and 大大的 (nz) as names: not when it starts with a question word or ends in 的.
-            if (len(word) >= 3 and word in self.tags and word[-1] not in FUNCTION_CHARS and word[0] not in "何谁几啥") \
+            if (len(word) >= 3 and self.tagged_name(word) and word[-1] not in FUNCTION_CHARS and word[0] not in "何谁几啥") \
                     or _YEAR.match(word) or _ORDINAL.match(word) \
                     or _LATIN.match(word):
                 found.append(word)
             elif len(word) > 3:  # 康熙皇帝 is one word to jieba, tagged as an idiom: its known parts may be names
                 found.extend(part for part in tokenizer.lcut_for_search(word)
-                             if part != word and len(part) >= 3 and part in self.tags)
+                             if part != word and len(part) >= 3 and self.tagged_name(part))
         return list(dict.fromkeys(found))
 
     def regional(self, question: str, present: Callable[[str], bool]) -> tuple[str, tuple[tuple[str, str], ...]]:

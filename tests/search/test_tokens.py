@@ -113,3 +113,20 @@ def test_an_unknown_segmenter_is_refused() -> None:
 
     with pytest.raises(ValueError, match="unknown segmenter"):
         Analyzer(AnalyzerSettings(segmenter="spaces"))
+
+
+def test_word_tags_are_jiebas_own_for_every_tag_the_engine_reads() -> None:
+    """The analyzer's word → tag table is jieba.posseg's for the nouns, names, place and direction words, verbal nouns
+    and suffixes (all that the display and the name check read), holds no other word, and is read once."""
+    import re
+
+    import jieba.posseg
+
+    from qa.search.tokens import shared_analyzer
+
+    analyzer = shared_analyzer()
+    full = jieba.posseg.POSTokenizer(analyzer.tokenizer).word_tag_tab
+    read = re.compile(r"^(n[a-z]*|s|f|vn|k)$")
+    assert analyzer.word_tags == {word: tag for word, tag in full.items() if read.match(tag)}
+    assert analyzer.word_tags["水"] == "n" and analyzer.word_tags["毕加索"] == "nr" and "说" not in analyzer.word_tags
+    assert analyzer.word_tags is analyzer.word_tags
