@@ -28,7 +28,9 @@ CLUSTER = os.environ.get("QA_CLUSTER", "").strip()  # or a Dask scheduler servin
 def shared_index(key: str) -> qa.Index:
     """The index every visitor shares, made once per process (``key`` is the cache key: new articles, new index)."""
     index = s.shared_index(INDEX_DIR, SEEDS, CLUSTER)
-    index.analyzer.word_tags  # the highlighter's parts of speech, read with the index rather than at the first answer
+    # The highlighter's parts of speech, read with the index rather than at the first answer (assigned: Streamlit's
+    # magic would draw a bare expression's value, here a table of 234k words).
+    _ = index.analyzer.word_tags
     return index
 
 

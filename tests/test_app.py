@@ -85,6 +85,8 @@ def test_first_view_has_title_examples_and_articles() -> None:
     assert "金融科技，業已成為新物種的競技場" in sidebar_text(at)  # the article's sections are listed (as buttons)
     assert not at.chat_message
     assert at.sidebar.button(key="clear").disabled
+    # Nothing drawn by Streamlit's magic (a bare expression's value): a table of 234k words once froze the browser.
+    assert not at.json and not at.get("text") and not at.exception
 
 
 def test_ask_shows_answer_with_its_section() -> None:
