@@ -33,6 +33,7 @@ import numpy as np
 
 from qa.search.bm25 import STORED, BM25, BM25Settings
 from qa.corpus.build import Progress, Scan, build_index, scan
+from qa.corpus.file_bytes import FileBytes
 from qa.corpus.integrity import (FIELD_KINDS, MANIFEST, STRING_KINDS, StoreError, field_problem, manifest_problem,
                                  npy_problem, plain_file, read_manifest_file, read_plain, required_files, table_problem,
                                  VECTORS_FILE)
@@ -77,6 +78,9 @@ class Status:
     @property
     def ok(self) -> bool:
         return self.state == "ok"
+
+
+READ_BY_SLICES = {"table.raw_bytes.npy"}  # read with pread, not mapped: see qa/corpus/file_bytes.py
 
 
 @lru_cache(maxsize=1)
@@ -551,6 +555,8 @@ def _read_parts(path: Path, manifest: dict, settings: BM25Settings,
             # Memory-mapped: opening reads no array; pages come in as queries touch them and are shared by every
             # process serving the same index. (An empty array has nothing to map.)
             array = np.load(file, allow_pickle=False, mmap_mode="r")
+            if name in READ_BY_SLICES and array.size:  # the compressed text: read where asked (qa.corpus.file_bytes)
+                return FileBytes(file, array.offset, array.size)
             # A plain ndarray over the mapping: np.memmap's slicing costs ~4 µs a call, ~70 calls a question.
             return np.asarray(array) if array.size else np.array(array)
 
