@@ -473,6 +473,17 @@ class BM25:
         self._accumulate(scores, query, weights)
         return scores
 
+    def scores_touched(self, query: Sequence[str],
+                       weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """``scores``, and the ids of the sentences the query's postings touched (repeats allowed; every other
+        sentence scores 0) when they are few (one posting in ``DENSE_FROM`` sentences or fewer), else None: a
+        field's best score, its scaling and its sum into the fused scores then need only those (``ranking.fuse``)."""
+        scores = np.zeros(self.size)
+        touched = self._accumulate(scores, query, weights)
+        if sum(map(len, touched)) * DENSE_FROM > self.size:
+            return scores, None
+        return scores, (np.concatenate(touched) if touched else np.zeros(0, dtype=np.int64))
+
     def _query_terms(self, query: Sequence[str], weights: Mapping[str, float] | None) -> list[QueryTerm]:
         """The query's terms this index holds, once each in query order, with their postings and factors."""
         terms = []
@@ -727,6 +738,11 @@ class RestrictedBM25(BM25):
               weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray]:
         """As ``BM25.top_k``, among the kept sentences only."""
         return select_top_k(self.scores(query, weights), k)
+
+    def scores_touched(self, query: Sequence[str],
+                       weights: Mapping[str, float] | None = None) -> tuple[np.ndarray, np.ndarray | None]:
+        """As ``BM25.scores_touched``; the sentences touched are not told (every score is read, as before)."""
+        return self.scores(query, weights), None
 
 
 ARRAY_NAMES = ("indptr", *id_coding.ARRAY_NAMES, "tf_more", "tf_values", "tf_rank",

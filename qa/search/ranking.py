@@ -148,34 +148,66 @@ def gram_queries(query: Query, analyzer: Analyzer, settings: RankingSettings) ->
     return queries
 
 
+class FieldScores(dict):
+    """Each weighted field's BM25 scores (field name → one score per sentence), and for a field whose postings
+    touched few sentences, their ids (``touched``, repeats allowed; every other sentence scores 0 there): its best
+    score, its scaling and its sum into the fused scores read only those."""
+
+    def __init__(self, *args: object, touched: dict[str, np.ndarray] | None = None) -> None:
+        super().__init__(*args)
+        self.touched: dict[str, np.ndarray] = dict(touched or {})
+
+
 def field_scores(scorers: Mapping[str, BM25], queries: Mapping[str, Mapping[str, float]],
-                 settings: RankingSettings) -> dict[str, np.ndarray]:
+                 settings: RankingSettings) -> FieldScores:
     """Each weighted field's BM25 scores for its part of the question (the fields ``fuse`` adds up)."""
-    raw = {}
+    raw = FieldScores()
     for name, field_weight in settings.fields:
         weights = queries.get(name)
         if weights and field_weight:
-            raw[name] = scorers[name].scores(list(weights), weights)
+            raw[name], touched = scorers[name].scores_touched(list(weights), weights)
+            if touched is not None:
+                raw.touched[name] = touched
     return raw
 
 
+def _touched(raw: Mapping[str, np.ndarray], name: str) -> np.ndarray | None:
+    return raw.touched.get(name) if isinstance(raw, FieldScores) else None
+
+
 def field_peaks(raw: Mapping[str, np.ndarray]) -> dict[str, float]:
-    """Each field's best score (0 for an empty index)."""
-    return {name: float(scores.max()) if len(scores) else 0.0 for name, scores in raw.items()}
+    """Each field's best score (0 for an empty index); of the touched sentences alone where they are known (the
+    others score 0, and no score is below 0): the same number."""
+    peaks = {}
+    for name, scores in raw.items():
+        ids = _touched(raw, name)
+        if ids is not None:
+            peaks[name] = max(float(scores[ids].max()), 0.0) if len(ids) else 0.0
+        else:
+            peaks[name] = float(scores.max()) if len(scores) else 0.0
+    return peaks
 
 
 def fuse(raw: Mapping[str, np.ndarray], peaks: Mapping[str, float], settings: RankingSettings, size: int) -> np.ndarray:
     """Each field's scores scaled to its best sentence (``peaks``: the whole corpus's, when ``raw`` scores a part
-    of it), weighted and added. ``raw``'s arrays are scaled in place."""
+    of it), weighted and added. ``raw``'s arrays are scaled in place. A field whose touched sentences are known is
+    scaled and added at those alone: the same products and sums for them, and x + 0 = x for the rest — the same bits
+    (at a million sentences each pass over every score costs ~0.3–0.6 ms)."""
     total = None
     for name, field_weight in settings.fields:
         scores, best = raw.get(name), peaks.get(name, 0.0)
         if scores is not None and best > 0:
-            scores *= field_weight / best  # in place: at a million sentences each temporary costs ~1 ms
+            ids = _touched(raw, name)
+            if ids is None:
+                scores *= field_weight / best  # in place: at a million sentences each temporary costs ~1 ms
+            else:
+                scores[ids] *= field_weight / best  # a repeated id is scaled once: gathered, then stored
             if total is None:
                 total = scores  # 0 + x is x: the first field's scaled scores are the sum so far, no zeros to add to
-            else:
+            elif ids is None:
                 total += scores
+            else:
+                total[ids] += scores[ids]  # (once per id, repeats included: the sums are gathered, then stored)
     return np.zeros(size) if total is None else total
 
 
