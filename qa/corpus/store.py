@@ -555,7 +555,8 @@ def _read_parts(path: Path, manifest: dict, settings: BM25Settings,
             # Memory-mapped: opening reads no array; pages come in as queries touch them and are shared by every
             # process serving the same index. (An empty array has nothing to map.)
             array = np.load(file, allow_pickle=False, mmap_mode="r")
-            if name in READ_BY_SLICES and array.size:  # the compressed text: read where asked (qa.corpus.file_bytes)
+            if name in READ_BY_SLICES and array.size and hasattr(os, "pread"):  # the compressed text: read where
+                # asked (qa.corpus.file_bytes); mapped where the system has no pread (Windows)
                 return FileBytes(file, array.offset, array.size)
             # A plain ndarray over the mapping: np.memmap's slicing costs ~4 µs a call, ~70 calls a question.
             return np.asarray(array) if array.size else np.array(array)

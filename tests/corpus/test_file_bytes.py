@@ -51,3 +51,14 @@ def test_a_stored_index_reads_its_text_by_slices_and_answers_as_built(tmp_path, 
     assert [a.raw for a in loaded.articles] == [a.raw for a in seed_index.articles]
     question = "金融科技為什麼能聯通產業前後端？"
     assert [a.text for a in loaded.ask(question)] == [a.text for a in seed_index.ask(question)]
+
+
+def test_without_pread_the_text_is_mapped_as_before(tmp_path, seed_index, monkeypatch) -> None:
+    from qa.corpus.store import build, load_index
+    from conftest import ROOT
+
+    build(ROOT / "seeds", tmp_path / "idx")
+    monkeypatch.delattr(os, "pread")  # Windows has none
+    loaded = load_index(tmp_path / "idx")
+    assert not isinstance(loaded.articles.arrays["raw_bytes"], FileBytes)
+    assert [a.raw for a in loaded.articles] == [a.raw for a in seed_index.articles]
