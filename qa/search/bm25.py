@@ -353,6 +353,7 @@ class BM25:
         # The distinct lengths and each sentence's rank among them (np.unique's, without its sort).
         present = np.bincount(self.lengths) > 0 if self.size else np.zeros(0, dtype=bool)
         lengths = np.flatnonzero(present)
+        self._shortest = int(lengths[0]) if len(lengths) else 0  # the shortest sentence's tokens (``_bound``)
         if top <= 256 and len(lengths) * top <= TABLE_LIMIT:
             tf = np.tile(np.arange(top, dtype=np.float64), len(lengths))
             self._table = self._tf_part(tf, np.repeat(lengths, top))
@@ -403,26 +404,25 @@ class BM25:
         tf[bits.view(bool)] = self.tf_values[r0:r1]
         return tf
 
-    def _weights(self, term_id: int, lo: int, hi: int, idf: float, factor: float, ids: np.ndarray) -> np.ndarray:
-        """The BM25 contribution of postings lo:hi (term ``term_id``'s, whose idf is given, at sentences ``ids``) to
-        their sentences, times ``factor``."""
-        tf = self._tf(term_id, lo, hi)
-        if self._table is not None:
-            cell = self._row.take(ids)
-            cell += tf
-            if hi - lo > len(self._table):
-                # A common term: multiply the table, not every posting — (tf part × idf) × factor either way,
-                # the same products of the same numbers, so the same bits.
-                scaled = self._table * idf
-                if factor != 1:
-                    scaled *= factor
-                return scaled.take(cell)
-            weights = self._table.take(cell)
-        else:
-            weights = self._tf_part(np.broadcast_to(tf, ids.shape).astype(np.float64), self.lengths.take(ids))
-        weights *= idf  # idf × tf part, as rank-bm25 multiplies (IEEE products commute exactly)
-        if factor != 1:
-            weights *= factor
+    def _weights(self, term: QueryTerm, ids: np.ndarray) -> np.ndarray:
+        """The BM25 contribution of a query term's postings (all of them, at sentences ``ids``) to their sentences,
+        times its factor."""
+        tf = self._tf(term.term_id, term.lo, term.hi)
+        if self._table is None:
+            return self._contributions(term, np.broadcast_to(tf, ids.shape).astype(np.float64), ids)
+        cell = self._row.take(ids)
+        cell += tf
+        if term.hi - term.lo > len(self._table):
+            # A common term: multiply the table, not every posting — (tf part × idf) × factor either way,
+            # the same products of the same numbers, so the same bits.
+            scaled = self._table * term.idf
+            if term.factor != 1:
+                scaled *= term.factor
+            return scaled.take(cell)
+        weights = self._table.take(cell)
+        weights *= term.idf  # idf × tf part, as rank-bm25 multiplies (IEEE products commute exactly)
+        if term.factor != 1:
+            weights *= term.factor
         return weights
 
     def _idf(self, document_frequency: np.ndarray, size: int) -> np.ndarray:
@@ -461,8 +461,7 @@ class BM25:
         term_id, lo, hi = self._span(term)
         if term_id < 0:
             return np.zeros(0, dtype=np.int32), np.zeros(0)
-        ids = self._ids(term_id, lo, hi)
-        return ids, self._weights(term_id, lo, hi, float(self.idf_values[term_id]), 1.0, ids)
+        return self._term_postings(QueryTerm(term_id, lo, hi, float(self.idf_values[term_id]), 1.0))
 
     def scores(self, query: Sequence[str], weights: Mapping[str, float] | None = None) -> np.ndarray:
         """BM25 score of every sentence for the query (repeated query terms count again, as in rank-bm25).
@@ -470,7 +469,7 @@ class BM25:
         ``weights`` scales a term's contribution (e.g. terms carried over from an earlier question count less).
         """
         scores = np.zeros(self.size)
-        self._accumulate(scores, query, weights)
+        self._accumulate(scores, self._query_terms(query, weights))
         return scores
 
     def scores_touched(self, query: Sequence[str],
@@ -479,7 +478,7 @@ class BM25:
         sentence scores 0) when they are few (one posting in ``DENSE_FROM`` sentences or fewer), else None: a
         field's best score, its scaling and its sum into the fused scores then need only those (``ranking.fuse``)."""
         scores = np.zeros(self.size)
-        touched = self._accumulate(scores, query, weights)
+        touched = self._accumulate(scores, self._query_terms(query, weights))
         if sum(map(len, touched)) * DENSE_FROM > self.size:
             return scores, None
         return scores, (np.concatenate(touched) if touched else np.zeros(0, dtype=np.int64))
@@ -497,13 +496,11 @@ class BM25:
     def _term_postings(self, term: QueryTerm) -> tuple[np.ndarray, np.ndarray]:
         """A query term's sentence ids and its weighted contribution to each."""
         ids = self._ids(term.term_id, term.lo, term.hi)
-        return ids, self._weights(term.term_id, term.lo, term.hi, term.idf, term.factor, ids)
+        return ids, self._weights(term, ids)
 
-    def _accumulate(self, scores: np.ndarray, query: Sequence[str] | list[QueryTerm],
-                    weights: Mapping[str, float] | None = None) -> list[np.ndarray]:
-        """Add the query's contributions into ``scores``; returns the sentence ids each term touched."""
+    def _accumulate(self, scores: np.ndarray, terms: list[QueryTerm]) -> list[np.ndarray]:
+        """Add the query terms' contributions into ``scores``; returns the sentence ids each term touched."""
         touched = []
-        terms = query if query and isinstance(query[0], QueryTerm) else self._query_terms(query, weights)
         for term in terms:
             ids, term_weights = self._term_postings(term)
             # ids are distinct within a term, so each weight is added exactly once (add.at: the fast scatter).
@@ -575,7 +572,8 @@ class BM25:
         scores = self._scratch()
         postings: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # a scored term's place in the query → its postings
         try:
-            floor = self._score_into(scores, terms, [n for n in range(len(terms)) if n not in common], postings, k)
+            floor, touched = self._score_into(scores, terms, [n for n in range(len(terms)) if n not in common],
+                                              postings, k)
             if floor is None:
                 return None
             left_out, reach = [], 0.0
@@ -588,15 +586,12 @@ class BM25:
                 return None
             scored = [n for n in common if n not in left_out]
             if scored:
-                floor = self._score_into(scores, terms, scored, postings, k)
-            touched = sorted_distinct(np.concatenate([ids for ids, _ in postings.values()]))
+                floor, touched = self._score_into(scores, terms, scored, postings, k)
             reachable = touched[scores[touched] + reach * (1 + PRUNE_MARGIN) >= floor * (1 - PRUNE_MARGIN)]
             total = np.zeros(len(reachable))
             for n, term in enumerate(terms):  # in query order, as ``scores`` adds them: the same sums
                 ids, weights = postings[n] if n in postings else self._postings_at(term, reachable)
-                at = np.searchsorted(ids, reachable)
-                at[at == len(ids)] = 0
-                found = ids[at] == reachable if len(ids) else np.zeros(len(reachable), dtype=bool)
+                at, found = _places(ids, reachable)
                 total[found] += weights[at[found]]
             scores[reachable] = total
             return _best_of(scores, reachable[total > 0], k)
@@ -605,36 +600,31 @@ class BM25:
                 scores[ids] = 0.0
 
     def _score_into(self, scores: np.ndarray, terms: list[QueryTerm], places: list[int], postings: dict,
-                    k: int) -> float | None:
+                    k: int) -> tuple[float | None, np.ndarray]:
         """Add the query terms at ``places`` into ``scores``, keeping their postings in ``postings``; the k-th best
-        score so far, or None when fewer than k sentences score."""
+        score so far (None when fewer than k sentences score) and the sentences scored so far (ascending)."""
         for n in places:
             ids, weights = postings[n] = self._term_postings(terms[n])
             np.add.at(scores, ids, weights)
-        values = scores[sorted_distinct(np.concatenate([ids for ids, _ in postings.values()]))]
+        touched = sorted_distinct(np.concatenate([ids for ids, _ in postings.values()]))
+        values = scores[touched]
         values = values[values > 0]
         if len(values) < k:
-            return None
-        return float(np.partition(values, len(values) - k)[len(values) - k])
+            return None, touched
+        return float(np.partition(values, len(values) - k)[len(values) - k]), touched
 
     def _bound(self, term: QueryTerm) -> float:
         """The most a term can add to a sentence's score: the best of its tf parts over every tf it has, in the
         shortest sentence that can repeat it so (tf tokens at least, and no shorter than the corpus's shortest)."""
         r0, r1 = int(self.tf_rank[term.term_id]), int(self.tf_rank[term.term_id + 1])
         top = int(self.tf_values[r0:r1].max()) if r1 > r0 else 1
-        shortest = self.__dict__.get("_shortest")
-        if shortest is None:
-            shortest = self.__dict__["_shortest"] = int(self.lengths.min()) if self.size else 0
         tf = np.arange(1, top + 1, dtype=np.float64)
-        part = float(self._tf_part(tf.copy(), np.maximum(tf, shortest)).max())
+        part = float(self._tf_part(tf.copy(), np.maximum(tf, self._shortest)).max())
         return part * term.idf * term.factor
 
     def _postings_at(self, term: QueryTerm, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Which of the sentences ``ids`` (ascending) a term's postings hold, and its contribution to each."""
-        held = self._ids(term.term_id, term.lo, term.hi)
-        at = np.searchsorted(held, ids)
-        at[at == len(held)] = 0
-        found = held[at] == ids if len(held) else np.zeros(len(ids), dtype=bool)
+        at, found = _places(self._ids(term.term_id, term.lo, term.hi), ids)
         at, ids = at[found], ids[found]
         tf = np.ones(len(at))
         r0, r1 = int(self.tf_rank[term.term_id]), int(self.tf_rank[term.term_id + 1])
@@ -773,6 +763,13 @@ def tf_ranks(tf_more: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     before = np.zeros(len(bits) + 1, dtype=np.int64)
     np.cumsum(bits, out=before[1:])
     return offsets(before[indptr])
+
+
+def _places(held: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of ``ids`` is in the ascending ``held`` (0 where it is not there), and whether it is."""
+    at = np.searchsorted(held, ids)
+    at[at == len(held)] = 0
+    return at, (held[at] == ids if len(held) else np.zeros(len(ids), dtype=bool))
 
 
 def ones_before(bits: np.ndarray, positions: np.ndarray, start: int) -> np.ndarray:
