@@ -23,7 +23,6 @@ from qa.search.tokens import FUNCTION_CHARS, QUESTION_WORDS, STOP_WORDS, Analyze
 
 # jieba's part-of-speech tags for names: person (nr, nrfg, nrt), place (ns), organisation (nt), other proper (nz).
 NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})
-NAME_TAGS = frozenset({"nr", "nrfg", "nrt", "ns", "nt", "nz"})  # jieba's tags of names
 _LATIN = re.compile(r"^(?=.*[a-z].*[a-z])[a-z0-9][a-z0-9.+#-]*$")  # two letters at least: netscape, html5
 _YEAR = re.compile(r"^(?:1[0-9]|20)\d\d年?$")
 # 第四代, 第二届: an ordinal names one thing as surely as a name does.
@@ -74,7 +73,10 @@ class Grounding:
         unknown = ""  # a run of words jieba's dictionary does not know (its HMM cuts 刘强东对 as 刘强/东对)
         strip = "".join(FUNCTION_CHARS) + "由于被将从何"
         for word in tokenizer.lcut(text, HMM=True) + [""]:
-            if word and _HAN_ONLY.match(word) and word not in tokenizer.FREQ:
+            # jieba keeps every prefix of its words in FREQ with a count of 0: a surname and one more character
+            # counted so is a name it does not know (马云, a prefix of 马云飞), not a word.
+            if word and _HAN_ONLY.match(word) and (word not in tokenizer.FREQ or (
+                    len(word) == 2 and not tokenizer.FREQ[word] and word[0] in COMMON_SURNAMES)):
                 unknown += word
                 continue
             if unknown:
@@ -82,7 +84,8 @@ class Grounding:
                 # Two unknown characters are as often the HMM's cut of ordinary words (后先, 端时) as a name,
                 # unless the first is one of the commonest surnames (马云, 刘备).
                 # A function character inside (城一役, 部之称) is the HMM joining the ends of two ordinary words.
-                if (len(name) >= 3 or (len(name) == 2 and name[0] in COMMON_SURNAMES)) \
+                # Not 万人 (万 is a surname and a numeral).
+                if (len(name) >= 3 or (len(name) == 2 and name[0] in COMMON_SURNAMES and name[0] not in _NUMERAL)) \
                         and not FUNCTION_CHARS.intersection(name):
                     found.append(name)
                 unknown = ""

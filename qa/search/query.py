@@ -10,7 +10,7 @@ from qa.text.loading import replace_surrogates
 
 MAX_QUESTION_CHARS = 500
 # Words that point back to something said before: 它/其/该/这/那… ("what does it do for industry?").
-_ANAPHORA = re.compile(r"^(?:那|那么|那麼|而|還有|还有|另外|此外|以及)|它|其|該|该|這個|这个|那個|那个|這種|这种|此|他們|他们|她們|她们|他|她")
+_ANAPHORA = re.compile(r"^(?:那|那么|那麼|而|還有|还有|另外|此外|以及)|它|其|該|该|這個|这个|那個|那个|這種|这种|這些|这些|那些|此|他們|他们|她們|她们|他|她")
 FOLLOW_UP_MAX_TERMS = 2
 # 後來/然後…: what happened after the earlier answer; 在那之前/此前…: before it (on normalised text). Bare 之後/以前
 # are left out: 「北伐失敗之後…」 names its own event.

@@ -24,6 +24,12 @@ def test_names_the_article_does_hold_are_answered(seed_index) -> None:
     assert "京東科技、螞蟻金服為代表" in reply.answers[0].text
 
 
+def test_a_surname_and_one_character_jieba_keeps_only_as_a_prefix_is_a_name(seed_index) -> None:
+    # jieba's FREQ holds 马云 with a count of 0 (a prefix of a longer word): it does not know it as a word.
+    assert seed_index.understand("馬雲怎麼看待金融科技？").names == ("马云",)
+    assert seed_index.understand("萬人參加了什麼活動？").names == ()  # 万 is a surname and a numeral
+
+
 def test_common_words_jieba_tags_as_places_are_not_names(seed_index) -> None:
     # jieba's dictionary tags 东西 and 城市 as places; two-character tagged words are not trusted as names.
     assert seed_index.understand("金融科技能把哪些東西聯繫在一起？").names == ()
@@ -135,6 +141,13 @@ def test_a_contrast_follow_up_matches_the_earlier_answer_reworded(seed_index) ->
     reply = seed_index.reply("那科技方面呢？", 3, [Exchange.of("金融方面出現了哪些新物種？", first.answers)])
     assert reply.query.parallel.startswith("对于科技来讲")
     assert "大數據技術的成熟" in reply.answers[0].text
+
+
+def test_a_plural_demonstrative_makes_a_follow_up(seed_index) -> None:
+    first = seed_index.reply("金融方面出現了哪些新物種？")
+    query = seed_index.understand("這些新物種給產業帶來了什麼改變？", [Exchange.of(first.query.question, first.answers)])
+    assert query.follow_up == "pronoun" and query.carried_from == "金融方面出現了哪些新物種？"
+    assert seed_index.understand("這些新物種給產業帶來了什麼改變？").follow_up == ""  # no chat, nothing to follow
 
 
 @pytest.mark.parametrize("question, junk", [
