@@ -139,9 +139,12 @@ class Reply:
 
     query: Query
     answers: tuple[Answer, ...] = ()
-    refusal: str = ""  # why nothing answers: "missing" (see ``missing``), "kind" (no sentence holds the kind of
-    #                    answer asked for: see ``kind``), "relevance" (too little of the question matched), or ""
-    missing: tuple[str, ...] = ()  # names/numbers the question asks about that no article mentions, as written
+    refusal: str = ""  # why nothing answers: "missing" (see ``missing``), "absent" (the answers match only the
+    #                    article's title, and words of the question no sentence holds are in ``missing``), "kind"
+    #                    (no sentence holds the kind of answer asked for: see ``kind``), "relevance" (too little of
+    #                    the question matched), or ""
+    missing: tuple[str, ...] = ()  # names/numbers (or words: "absent") the question asks about that no article
+    #                                mentions, as written
     kind: str = ""  # the kind of answer asked for and not found: "date", "number" or "price"
     unsearched: tuple[str, ...] = ()  # parts of a sharded corpus no live worker held, so not searched (a cluster)
     semantic: bool = False  # the semantic score (sentence vectors) took part in the ranking
@@ -151,7 +154,7 @@ class Reply:
         or "" when there are answers."""
         if self.query.foreign:
             return self._english_notice()
-        if self.refusal == "missing":
+        if self.refusal in ("missing", "absent"):
             return "文章沒有提到" + "、".join(f"「{name}」" for name in self.missing) + "。"
         if self.refusal == "kind":
             return "文章沒有提到" + _KIND_TEXT.get(self.kind, "可以回答這個問題的內容") + "。"

