@@ -9,6 +9,7 @@ import pytest
 from rank_bm25 import BM25Okapi, BM25Plus
 
 from conftest import ROOT
+from qa.search import bm25 as bm25_module
 from qa.search.bm25 import BM25, BM25Settings, TermCounts, ones_before, select_top_k, sorted_distinct
 
 DRCD = ROOT / "tests" / "data" / "bm25_slice_drcd.json"  # the first articles of DRCD dev (see tests/data/README.md)
@@ -256,11 +257,15 @@ def test_top_k_over_the_postings_equals_the_full_selection_and_leaves_no_trace(d
     assert ours.top_k(["不在任何句子里的词"], 5)[0].tolist() == []
 
 
-def test_top_k_that_leaves_common_terms_out_gives_every_id_score_and_tie_of_the_full_selection(drcd_tokens) -> None:
+@pytest.mark.parametrize("search_cost", [0, 32, 10**9])  # always a pass over the postings; either; always searched
+def test_top_k_that_leaves_common_terms_out_gives_every_id_score_and_tie_of_the_full_selection(
+        drcd_tokens, search_cost: int, monkeypatch: pytest.MonkeyPatch) -> None:
     """MaxScore (``pruned_top_k``): where the common terms' bounds stay below the rare terms' k-th best, their
-    postings are only looked up for the sentences that can still make the top k. The result is the full
-    selection's, bit for bit — with sentences repeated (exact ties), repeated query terms, weights and any k — and
-    it is taken for many real questions (else it would prove nothing), and the buffer ends all 0."""
+    postings are only looked up for the sentences that can still make the top k (by binary search or through the
+    sentence → row map, ``bm25._matches``). The result is the full selection's, bit for bit — with sentences
+    repeated (exact ties), repeated query terms, weights and any k — and it is taken for many real questions (else
+    it would prove nothing), and the buffers end all 0 / all -1."""
+    monkeypatch.setattr(bm25_module, "SEARCH_COST", search_cost)
     documents, questions = drcd_tokens
     ours = BM25(documents + documents[:500])  # the first 500 sentences twice: ties to break by the lower id
     pruned = 0
@@ -276,6 +281,7 @@ def test_top_k_that_leaves_common_terms_out_gives_every_id_score_and_tie_of_the_
             ids, top = ours.top_k(query, k, weights)
             assert ids.tolist() == want_ids.tolist() and top.tolist() == want_top.tolist(), (query, k)
         assert not ours._scratch().any()
+        assert (ours._slots(np.zeros(0, dtype=np.int64)) == -1).all()
     assert pruned >= 100, pruned
 
 
