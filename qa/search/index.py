@@ -120,7 +120,7 @@ class Asking:
             return Reply(query, refusal="missing", missing=self._as_written(query, missing))
         unsearched = self.unsearched(parts)
         used = vector is not None
-        if not answers or self.far_in_meaning(query, answers):
+        if not answers or self.far_in_meaning(query, engine):
             return Reply(query, refusal="relevance", unsearched=unsearched, semantic=used)
         # A price / date / number question none of whose answers holds one: the article does not say.
         # Not for a contrast follow-up: its frame's kind (何時… → 那Gopher呢？) may be answered otherwise.
@@ -196,7 +196,7 @@ class Asking:
         # One character says what is asked only as a noun (墓, 病); a verb (叫, 取) is as often worded otherwise.
         absent = tuple(t for t in self._own_terms(query)
                        if (len(t) > 1 or self.analyzer.word_tags.get(t) == "n") and not self.holds(t))
-        if not absent or any(self.beyond_title(query, a) for a in answers):
+        if not absent or any(self.beyond_title(query, a) > 0 for a in answers):
             return ()
         return tuple(t for t in absent if not any(t != other and t in other for other in absent))  # 發明人, not 明人
 

@@ -190,3 +190,19 @@ def test_an_attribute_the_article_states_without_its_word_is_answered(analyzer, 
     assert any(a.start <= question.gold_starts[0] < a.end for a in reply.answers[:1])
     index.ranking = replace(index.ranking, absent_cosine=2.0)  # every sentence "far": the words alone would refuse
     assert index.reply(question.text).refusal == "absent"
+
+
+def test_a_question_no_sentence_comes_close_to_in_meaning_is_refused(seed_vectors: qa.Index) -> None:
+    question = "互聯網上的貓為什麼那麼受歡迎？"  # shares 互聯網 with the article, and nothing it says
+    best = max(a.closeness.article_best for a in seed_vectors.reply(question).answers)
+    strict, loose = copy.copy(seed_vectors), copy.copy(seed_vectors)
+    strict.ranking = replace(seed_vectors.ranking, semantic_floor=best + 0.01)
+    loose.ranking = replace(seed_vectors.ranking, semantic_floor=best - 0.01)
+    refused = strict.reply(question)
+    assert refused.answers == () and refused.refusal == "relevance" and refused.semantic
+    assert loose.reply(question).answers
+    # A follow-up's vector is of a few words (那科技方面呢): it is not judged by its cosine.
+    first = seed_vectors.reply("金融方面出現了哪些新物種？")
+    history = [Exchange.of(first.query.question, first.answers)]
+    strict.ranking = replace(seed_vectors.ranking, semantic_floor=0.99)
+    assert strict.reply("那科技方面呢？", history=history).answers
