@@ -602,7 +602,7 @@ class BM25:
             finally:
                 slots[reachable] = -1
             scores[reachable] = total
-            return _best_of(scores, reachable[total > 0], k)
+            return best_of(scores, reachable[total > 0], k)
         finally:
             for ids, _ in postings.values():
                 scores[ids] = 0.0
@@ -878,19 +878,23 @@ def select_top_k(scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Ids and scores of the k best positive scores, best first (ties: lower id first)."""
     if k <= 0:
         return np.zeros(0, dtype=np.int64), scores[:0]
-    bar = 0.0
-    if len(scores) >= TOP_K_SAMPLE_FROM:
-        # With the character fields nearly every sentence scores above 0, and a partition of all of them costs
-        # ~10 ms at a million. The k-th best of a sample is a bar that at least k scores reach (the sample's
-        # own), so every score of the true top k, ties included, is at or above it.
-        sample = scores[::SAMPLE_STRIDE]
-        if len(sample) > k:
-            bar = float(np.partition(sample, len(sample) - k)[len(sample) - k])
+    bar = sample_bar(scores, k)
     candidates = np.flatnonzero(scores >= bar) if bar > 0 else np.flatnonzero(scores > 0)
-    return _best_of(scores, candidates, k)
+    return best_of(scores, candidates, k)
 
 
-def _best_of(scores: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+def sample_bar(scores: np.ndarray, k: int) -> float:
+    """A score the k-th best of ``scores`` reaches (0.0: no telling). With the character fields nearly every
+    sentence scores above 0, and a partition of all of them costs ~10 ms at a million: the k-th best of a sample
+    (one score in ``SAMPLE_STRIDE``) is reached by at least k scores (the sample's own), so every score of the true
+    top k, ties included, is at or above it."""
+    if len(scores) < TOP_K_SAMPLE_FROM:
+        return 0.0
+    sample = scores[::SAMPLE_STRIDE]
+    return float(np.partition(sample, len(sample) - k)[len(sample) - k]) if len(sample) > k else 0.0
+
+
+def best_of(scores: np.ndarray, candidates: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The k best of some candidate ids (ascending, distinct) by score, best first, ties to the lower id."""
     if len(candidates) > k:
         part = np.argpartition(-scores[candidates], k - 1)[:k]
@@ -928,4 +932,4 @@ def select_among(scores: np.ndarray, ids: np.ndarray, k: int, repeats: int) -> t
         keep = (values >= bar) & (values > 0)
     else:
         keep = values > 0
-    return _best_of(scores, sorted_distinct(ids[keep]).astype(np.int64, copy=False), k)
+    return best_of(scores, sorted_distinct(ids[keep]).astype(np.int64, copy=False), k)

@@ -30,7 +30,7 @@ from typing import Callable, Iterable, Mapping, Sequence
 
 import numpy as np
 
-from qa.search.bm25 import BM25, select_top_k, sorted_distinct
+from qa.search.bm25 import BM25, best_of, sample_bar, select_top_k, sorted_distinct
 from qa.records import Query
 from qa.search.tokens import FUNCTION_CHARS, QUESTION_WORDS, Analyzer, han_ngrams
 
@@ -320,21 +320,27 @@ def spread_top_k(scores: np.ndarray, layout: ParagraphLayout, settings: RankingS
     (and articles, for their leads) holding a raw score that could lift a sentence over it are spread. At a
     million sentences that is a few thousand, where ``spread`` makes five passes over all of them.
     """
-    if k <= 0 or not len(scores):
+    if k <= 0 or not len(scores) or float(scores.min()) < 0:  # below 0 the bound does not hold
         return select_top_k(spread(scores, layout, settings), k)
-    seeds, _ = select_top_k(scores, k)
-    if len(seeds) < k or float(scores.min()) < 0:  # too little scores to set a bar, or the bound does not hold
+    reach = 1.0 + 2.0 * settings.neighbour_weight + settings.paragraph_weight
+    lead = settings.lead_weight if len(layout.leads) else 0.0
+    margin = 1.0 - 1e-9  # the float sums may pass the exact bound by a few units in the last place
+    # One pass over every score (each is ~1 ms at a million, most of it reading memory) finds what the seeds and
+    # the hot sentences below are chosen from: every bar they use is at least ``first`` / (reach + lead), as the
+    # spread bar is at least the k-th best raw score, which ``first`` is at most.
+    first = sample_bar(scores, k)
+    pool = np.flatnonzero(scores >= first / (reach + lead) * margin) if first > 0 else np.flatnonzero(scores > 0)
+    seeds, _ = best_of(scores, pool[scores[pool] >= first] if first > 0 else pool, k)  # = select_top_k's
+    if len(seeds) < k:  # too little scores to set a bar
         return select_top_k(spread(scores, layout, settings), k)
     bar = float(np.partition(spread_at(scores, seeds, layout, settings), 0)[0])
     if bar <= 0:
         return select_top_k(spread(scores, layout, settings), k)
-    reach = 1.0 + 2.0 * settings.neighbour_weight + settings.paragraph_weight
-    margin = 1.0 - 1e-9  # the float sums may pass the exact bound by a few units in the last place
-    hot = np.flatnonzero(scores >= bar / reach * margin)
+    hot = pool[scores[pool] >= bar / reach * margin]
     paragraphs = sorted_distinct(np.searchsorted(layout.starts, hot, side="right") - 1)
     candidates = [_range_rows(layout.starts[paragraphs], layout.sizes[paragraphs])[0]]
-    if settings.lead_weight and len(layout.leads):
-        hot = np.flatnonzero(scores >= bar / (reach + settings.lead_weight) * margin)
+    if lead:
+        hot = pool[scores[pool] >= bar / (reach + lead) * margin]
         candidates.append(layout.leads[sorted_distinct(np.searchsorted(layout.leads, hot, side="right") - 1)])
     candidates = sorted_distinct(np.concatenate(candidates))
     values = spread_at(scores, candidates, layout, settings)

@@ -10,7 +10,7 @@ import pytest
 from qa.search.ranking import (YEAR_TEXT, ParagraphLayout, RankingSettings, answer_type, carry_time, gram_queries,
                         neighbour_scores, rank_runners_up, spread, spread_at, spread_top_k, year_source)
 from qa.records import Query
-from qa.search.bm25 import select_top_k
+from qa.search.bm25 import TOP_K_SAMPLE_FROM, sample_bar, select_top_k
 from qa.search.tokens import FUNCTION_CHARS, Analyzer
 
 
@@ -54,7 +54,8 @@ def test_spreading_only_where_the_pool_can_be_equals_spreading_everything(kind: 
     """spread_top_k / spread_at read only the paragraphs that can make the top k: the ids and the bits of the
     scores must be those of spread over every sentence, then select_top_k."""
     rng = np.random.default_rng(len(kind))
-    sizes = rng.integers(1, 30, size=3000)  # paragraphs of 1–29 sentences, ~45k sentences
+    # Paragraphs of 1–29 sentences, ~90k sentences: past bm25.TOP_K_SAMPLE_FROM, so the sampled bar is taken too.
+    sizes = rng.integers(1, 30, size=6000)
     runs = np.repeat(np.arange(len(sizes)), sizes)
     starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
     leads = np.unique(np.concatenate([[0], rng.choice(starts, size=800)]))
@@ -73,6 +74,8 @@ def test_spreading_only_where_the_pool_can_be_equals_spreading_everything(kind: 
     elif kind == "shares off":
         settings = replace(settings, neighbour_weight=0.0, lead_weight=0.0)
     full = spread(scores, layout, settings)
+    sampled = kind not in ("zeros", "one hot paragraph")  # too few scores above 0 for the sample to set a bar
+    assert len(runs) >= TOP_K_SAMPLE_FROM and (sample_bar(scores, 3) > 0) == sampled
     for k in (1, 3, 20, 200):
         ids, top = spread_top_k(scores, layout, settings, k)
         want_ids, want_top = select_top_k(full, k)
