@@ -86,6 +86,11 @@ class Query:
     resolved: tuple[tuple[str, str], ...] = ()  # (the question's phrase, the earlier answer's word): 那座城 → 普羅民遮城
     parallel: str = ""  # a contrast follow-up: the earlier answer with the new topic in place of the old (normalised)
 
+    @property
+    def own_terms(self) -> tuple[str, ...]:
+        """The terms of the question itself, without those carried over from the chat."""
+        return tuple(t for t in self.terms if t not in self.carried)
+
 
 @dataclass(frozen=True)
 class Exchange:

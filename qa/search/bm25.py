@@ -510,12 +510,17 @@ class BM25:
 
     def _scratch(self) -> np.ndarray:
         """This thread's all-zero score buffer (Streamlit answers sessions from several threads)."""
+        return self._thread_buffer("scores", lambda: np.zeros(self.size))
+
+    def _thread_buffer(self, name: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        """This thread's buffer ``name``, one a sentence, made by ``make`` on first use (and for a new size)."""
         local = self.__dict__.get("_local")
         if local is None:
             local = self.__dict__.setdefault("_local", threading.local())
-        buffer = getattr(local, "scores", None)
+        buffer = getattr(local, name, None)
         if buffer is None or len(buffer) != self.size:
-            buffer = local.scores = np.zeros(self.size)
+            buffer = make()
+            setattr(local, name, buffer)
         return buffer
 
     def top_k(self, query: Sequence[str], k: int,
@@ -609,12 +614,7 @@ class BM25:
 
     def _slots(self, ids: np.ndarray) -> np.ndarray:
         """This thread's sentence → row map (-1 elsewhere) with ``ids``' rows set; the caller sets them back to -1."""
-        local = self.__dict__.get("_local")
-        if local is None:
-            local = self.__dict__.setdefault("_local", threading.local())
-        slots = getattr(local, "slots", None)
-        if slots is None or len(slots) != self.size:
-            slots = local.slots = np.full(self.size, -1, dtype=np.int32)
+        slots = self._thread_buffer("slots", lambda: np.full(self.size, -1, dtype=np.int32))
         slots[ids] = np.arange(len(ids), dtype=np.int32)
         return slots
 

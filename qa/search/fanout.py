@@ -79,7 +79,7 @@ def make_plan(query: Query, top_k: int, analyzer: Analyzer, ranking: RankingSett
     queries["words"] = {t: ranking.carried_weight if t in query.carried else 1.0 for t in query.terms}
     for term in query.translated:  # a dictionary's guess at what an English word is in Chinese
         queries["words"][term] = ranking.translation_weight
-    own = tuple(t for t in query.terms if t not in query.carried) if query.carried else ()
+    own = query.own_terms if query.carried else ()
     rerank = bool(ranking.runner_up_neighbour_weight) and top_k > 1
     keep = max(top_k, keep)
     select = max(keep, ranking.answer_type_pool) if rerank else keep

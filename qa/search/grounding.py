@@ -40,6 +40,11 @@ EXTRA_PAIRS = (("虚拟实境", "虚拟现实"), ("超文字", "超文本"), ("�
                ("人工智慧", "人工智能"), ("程式", "程序"), ("伺服器", "服务器"), ("印表机", "打印机"))
 
 
+def surname_pair(word: str) -> bool:
+    """Two characters, the first one of the commonest surnames and not a numeral as well (马云, 刘备; not 万人)."""
+    return len(word) == 2 and word[0] in COMMON_SURNAMES and word[0] not in _NUMERAL
+
+
 def firm_name(name: str) -> bool:
     """A Latin word (netscape, html5) or an ordinal (第四代): no odd cut of jieba's makes one, so when the article
     lacks it, it does not speak of it, however much of the rest of the question it covers."""
@@ -75,17 +80,16 @@ class Grounding:
         for word in tokenizer.lcut(text, HMM=True) + [""]:
             # jieba keeps every prefix of its words in FREQ with a count of 0: a surname and one more character
             # counted so is a name it does not know (马云, a prefix of 马云飞), not a word.
-            if word and _HAN_ONLY.match(word) and (word not in tokenizer.FREQ or (
-                    len(word) == 2 and not tokenizer.FREQ[word] and word[0] in COMMON_SURNAMES)):
+            if word and _HAN_ONLY.match(word) and (word not in tokenizer.FREQ
+                                                   or (surname_pair(word) and not tokenizer.FREQ[word])):
                 unknown += word
                 continue
             if unknown:
                 name = unknown.strip(strip)
                 # Two unknown characters are as often the HMM's cut of ordinary words (后先, 端时) as a name,
-                # unless the first is one of the commonest surnames (马云, 刘备).
+                # unless they are a surname and one more character (``surname_pair``).
                 # A function character inside (城一役, 部之称) is the HMM joining the ends of two ordinary words.
-                # Not 万人 (万 is a surname and a numeral).
-                if (len(name) >= 3 or (len(name) == 2 and name[0] in COMMON_SURNAMES and name[0] not in _NUMERAL)) \
+                if (len(name) >= 3 or surname_pair(name)) \
                         and not FUNCTION_CHARS.intersection(name):
                     found.append(name)
                 unknown = ""

@@ -194,25 +194,18 @@ class Asking:
         if query.foreign or query.follow_up or not answers or self.close_in_meaning(answers):
             return ()
         # One character says what is asked only as a noun (墓, 病); a verb (叫, 取) is as often worded otherwise.
-        absent = tuple(t for t in self._own_terms(query)
+        absent = tuple(t for t in query.own_terms
                        if (len(t) > 1 or self.analyzer.word_tags.get(t) == "n") and not self.holds(t))
-        if not absent or any(self.beyond_title(query, a) > 0 for a in answers):
+        if not absent or any(self.matches_beyond_title(query, a) for a in answers):
             return ()
         return tuple(t for t in absent if not any(t != other and t in other for other in absent))  # 發明人, not 明人
 
-    def beyond_title(self, query: Query, answer: Answer) -> float:
-        """The share of the question's own words outside the answer's title and heading that its sentence holds,
-        by their weight in the language (0 when every word of the question is in the title)."""
+    def matches_beyond_title(self, query: Query, answer: Answer) -> bool:
+        """Whether the answer's sentence holds a word of the question itself that its title and heading do not
+        (a word it matched, or one of two characters or more in its text)."""
         normalize = self.analyzer.normalize
         context, text = normalize(f"{answer.title} {answer.section}"), normalize(answer.text)
-        matched = set(answer.matched)
-        weights = {t: self.analyzer.language_weight(t) for t in self._own_terms(query) if t not in context}
-        held = {t for t in weights if t in matched or (len(t) >= 2 and t in text)}
-        return coverage(weights, held)
-
-    @staticmethod
-    def _own_terms(query: Query) -> list[str]:
-        return [t for t in query.terms if t not in query.carried]
+        return any(t in answer.matched or (len(t) >= 2 and t in text) for t in query.own_terms if t not in context)
 
     def holds_half(self, text: str) -> bool:
         """Whether at least half of the (normalised) text's character pairs occur somewhere in the index."""
