@@ -187,8 +187,7 @@ for number, turn in enumerate(state.turns):
             st.html(card)
             st.button(d.ui("read", said), key=f"read-{number}-{n}", icon=":material/menu_book:", type="tertiary",
                       on_click=open_reader, args=(at, turn.question))
-        if turn.suggestions:
-            st.caption(d.ui("look_sections", said))
+        if turn.suggestions:  # the no-answer reply above already says to look at them
             for n, suggestion in enumerate(turn.suggestions):
                 st.button(d.escape_markdown(d.convert(suggestion.heading, script, index.analyzer)), key=f"look-{number}-{n}",
                           icon=":material/article:", type="secondary", on_click=open_reader, args=(suggestion.at,))
